@@ -1,0 +1,208 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { ConfigurationError } from './errors.js';
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; file: string }
+  | {
+      kind: 'mysql';
+      host: string;
+      port: number;
+      user: string;
+      password: string;
+      database: string;
+      poolSize: number;
+      connectTimeoutMs: number;
+    };
+
+export type GeneratorKind = 'local' | 'openai';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface OpenAIConfig {
+  apiKey: string | undefined;
+  baseURL: string | undefined;
+  model: string;
+  timeoutMs: number;
+  maxRetries: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  imageDir: string;
+  database: DatabaseConfig;
+  logLevel: LogLevel;
+  logPretty: boolean;
+  adminPassword: string | undefined;
+  generator: GeneratorKind;
+  /** WIDTHxHEIGHT, or undefined for the generator's own default. */
+  imageSize: string | undefined;
+  openai: OpenAIConfig;
+  generationConcurrency: number;
+  generationQueue: number;
+  /** Creates allowed per user per minute. */
+  createRateLimit: number;
+  /** Failed Basic-auth attempts allowed per client address and per username in authFailureWindowMs. */
+  authFailureLimit: number;
+  authFailureWindowMs: number;
+  /** How long a verified Authorization header is trusted without re-running scrypt. */
+  authCacheTtlMs: number;
+  trustProxy: boolean | string;
+  shutdownTimeoutMs: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const IMAGE_SIZE_PATTERN = /^[1-9][0-9]{1,4}x[1-9][0-9]{1,4}$/;
+
+function present(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^-?[0-9]+$/.test(raw)) throw new ConfigurationError(`${name} must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigurationError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = present(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigurationError(`${name} must be true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigurationError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function mysqlFromUrl(raw: string, poolSize: number, connectTimeoutMs: number): DatabaseConfig {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigurationError('DATABASE_URL is not a valid URL');
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!url.hostname || !database) {
+    throw new ConfigurationError('DATABASE_URL must look like mysql://user:password@host:port/database');
+  }
+  return {
+    kind: 'mysql',
+    host: url.hostname,
+    port: url.port ? Number(url.port) : 3306,
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database,
+    poolSize,
+    connectTimeoutMs,
+  };
+}
+
+function databaseConfig(env: Env, dataDir: string, cwd: string): DatabaseConfig {
+  const poolSize = integer(env, 'DB_POOL_SIZE', 10, 1, 1000);
+  const connectTimeoutMs = integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000);
+  const url = present(env, 'DATABASE_URL');
+  if (url === undefined) {
+    const host = present(env, 'DB_HOST');
+    if (host === undefined) return { kind: 'sqlite', file: join(dataDir, 'pixyproxy.db') };
+    const database = present(env, 'DB_NAME');
+    if (database === undefined) throw new ConfigurationError('DB_NAME is required when DB_HOST is set');
+    return {
+      kind: 'mysql',
+      host,
+      port: integer(env, 'DB_PORT', 3306, 1, 65535),
+      user: present(env, 'DB_USER') ?? 'pixyproxy',
+      password: env['DB_PASSWORD'] ?? '',
+      database,
+      poolSize,
+      connectTimeoutMs,
+    };
+  }
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '') throw new ConfigurationError('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/pixyproxy.db');
+    return { kind: 'sqlite', file: file === ':memory:' ? file : resolve(cwd, file) };
+  }
+  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) return mysqlFromUrl(url, poolSize, connectTimeoutMs);
+  throw new ConfigurationError('DATABASE_URL must start with sqlite: or mysql://');
+}
+
+function trustProxy(env: Env): boolean | string {
+  const raw = present(env, 'TRUST_PROXY');
+  if (raw === undefined) return false;
+  const lowered = raw.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(lowered)) return true;
+  if (['0', 'false', 'no', 'off'].includes(lowered)) return false;
+  // Anything else is handed to Fastify as an address list, e.g. "127.0.0.1,10.0.0.0/8".
+  return raw;
+}
+
+/**
+ * Reads and validates the whole configuration from the environment. Pure: the caller loads `.env`
+ * into the environment first. Throws ConfigurationError naming the offending variable.
+ */
+export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(cwd, path));
+  const dataDir = absolute(present(env, 'DATA_DIR') ?? './data');
+  const imageDir = absolute(present(env, 'IMAGE_DIR') ?? join(dataDir, 'images'));
+  const apiKey = present(env, 'OPENAI_API_KEY');
+  const generator = oneOf<GeneratorKind>(env, 'IMAGE_GENERATOR', ['local', 'openai'], apiKey ? 'openai' : 'local');
+  if (generator === 'openai' && apiKey === undefined) {
+    throw new ConfigurationError('IMAGE_GENERATOR=openai needs OPENAI_API_KEY to be set');
+  }
+  const imageSize = present(env, 'IMAGE_SIZE');
+  if (imageSize !== undefined && !IMAGE_SIZE_PATTERN.test(imageSize)) {
+    throw new ConfigurationError(`IMAGE_SIZE must look like 1024x1024, got "${imageSize}"`);
+  }
+  const baseURL = present(env, 'OPENAI_BASE_URL');
+  if (baseURL !== undefined && !URL.canParse(baseURL)) {
+    throw new ConfigurationError('OPENAI_BASE_URL is not a valid URL');
+  }
+
+  return {
+    port: integer(env, 'PORT', 8000, 0, 65535),
+    host: present(env, 'HOST') ?? '127.0.0.1',
+    dataDir,
+    imageDir,
+    database: databaseConfig(env, dataDir, cwd),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logPretty: boolean(env, 'LOG_PRETTY', false),
+    adminPassword: present(env, 'PIXYPROXY_ADMIN_PASSWORD'),
+    generator,
+    imageSize,
+    openai: {
+      apiKey,
+      baseURL,
+      model: present(env, 'OPENAI_IMAGE_MODEL') ?? 'gpt-image-1',
+      timeoutMs: integer(env, 'OPENAI_TIMEOUT_MS', 120_000, 1, 3_600_000),
+      maxRetries: integer(env, 'OPENAI_MAX_RETRIES', 2, 0, 10),
+    },
+    generationConcurrency: integer(env, 'GENERATION_CONCURRENCY', 4, 1, 1000),
+    generationQueue: integer(env, 'GENERATION_QUEUE', 32, 0, 100_000),
+    createRateLimit: integer(env, 'CREATE_RATE_LIMIT', 30, 1, 1_000_000),
+    authFailureLimit: integer(env, 'AUTH_FAILURE_LIMIT', 10, 1, 1_000_000),
+    authFailureWindowMs: integer(env, 'AUTH_FAILURE_WINDOW_MS', 15 * 60_000, 1000, 86_400_000),
+    authCacheTtlMs: integer(env, 'AUTH_CACHE_TTL_MS', 60_000, 0, 86_400_000),
+    trustProxy: trustProxy(env),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
+  };
+}
+
+/** The database location with any password masked, safe to log. */
+export function describeDatabase(database: DatabaseConfig): string {
+  if (database.kind === 'sqlite') return `sqlite:${database.file}`;
+  const user = database.user ? `${encodeURIComponent(database.user)}:***@` : '';
+  return `mysql://${user}${database.host}:${database.port}/${database.database}`;
+}

@@ -1,0 +1,124 @@
+import { Type, type Static } from 'typebox';
+
+export const PROMPT_MAX_LENGTH = 4000;
+export const TAG_MAX_LENGTH = 64;
+export const TAGS_MAX_ITEMS = 20;
+export const LIST_LIMIT_DEFAULT = 50;
+export const LIST_LIMIT_MAX = 200;
+
+/** Lowercase UUID v4, the only form a guid takes on the wire. */
+export const GuidSchema = Type.String({
+  format: 'uuid',
+  description: 'Image identifier, a lowercase UUID v4',
+  examples: ['3f0b6a52-8d5e-4c1e-9d62-0c8f7a3b9e41'],
+});
+
+const NOT_BLANK = '\\S';
+// Tags are labels for filtering; control characters in them are always a client bug.
+const TAG_PATTERN = '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$';
+
+export const PromptSchema = Type.String({
+  minLength: 1,
+  maxLength: PROMPT_MAX_LENGTH,
+  pattern: NOT_BLANK,
+  description: 'Text prompt; surrounding whitespace is removed',
+});
+
+export const TagSchema = Type.String({
+  minLength: 1,
+  maxLength: TAG_MAX_LENGTH,
+  pattern: TAG_PATTERN,
+  description: 'Tag; trimmed and lower-cased on input',
+});
+
+export const TagsSchema = Type.Array(TagSchema, {
+  maxItems: TAGS_MAX_ITEMS,
+  description: `At most ${TAGS_MAX_ITEMS} tags; duplicates (after normalisation) are dropped`,
+});
+
+/** Body of POST /image. */
+export const ImageDetailCreateSchema = Type.Object(
+  {
+    prompt: PromptSchema,
+    tags: Type.Optional(TagsSchema),
+  },
+  { additionalProperties: false, $id: 'ImageDetailCreate' },
+);
+export type ImageDetailCreate = Static<typeof ImageDetailCreateSchema>;
+
+/** Body of PATCH /image/{guid}. */
+export const ImageDetailUpdateSchema = Type.Object(
+  { tags: TagsSchema },
+  { additionalProperties: false, $id: 'ImageDetailUpdate' },
+);
+export type ImageDetailUpdate = Static<typeof ImageDetailUpdateSchema>;
+
+const Timestamp = (description: string) =>
+  Type.String({ format: 'date-time', description, examples: ['2026-11-25T09:30:00.123Z'] });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description: string) =>
+  Type.Union([schema, Type.Null()], { description });
+
+export const ImageDetailSchema = Type.Object(
+  {
+    guid: GuidSchema,
+    prompt: Type.String({ description: 'The prompt the image was generated from' }),
+    filename: Type.String({ description: 'Name of the stored file, `{guid}.png`' }),
+    tags: Type.Array(Type.String(), { description: 'Normalised tags, sorted' }),
+    author: Type.String({ description: 'Username of the creator' }),
+    content_type: Type.String({ description: 'Media type of the bytes', examples: ['image/png'] }),
+    byte_size: Type.Integer({ minimum: 0, description: 'Size of the bytes' }),
+    model: Nullable(Type.String(), 'Model that generated the image (`local` for the built-in generator)'),
+    size: Nullable(Type.String(), 'Pixel size as WIDTHxHEIGHT'),
+    revised_prompt: Nullable(Type.String(), 'Prompt as rewritten by the provider, when it reports one'),
+    created_at: Timestamp('Creation time, RFC 3339 UTC'),
+    updated_at: Timestamp('Last change, RFC 3339 UTC'),
+  },
+  { $id: 'ImageDetail' },
+);
+export type ImageDetail = Static<typeof ImageDetailSchema>;
+
+export const ImageListSchema = Type.Array(Type.Ref('ImageDetail'), { $id: 'ImageList' });
+
+export const ImageListQuerySchema = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT, description: 'Page size' }),
+    ),
+    after: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 512, description: 'Opaque cursor from the previous page\'s `Link: rel="next"`' }),
+    ),
+    tag: Type.Optional(TagSchema),
+    author: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only images by this username' })),
+  },
+  { additionalProperties: false },
+);
+export type ImageListQuery = Static<typeof ImageListQuerySchema>;
+
+/** What a repository stores for a new image: the detail plus what only the server knows. */
+export interface NewImageRecord {
+  guid: string;
+  prompt: string;
+  filename: string;
+  tags: string[];
+  author: string;
+  contentType: string;
+  byteSize: number;
+  sha256: string;
+  model: string | null;
+  size: string | null;
+  revisedPrompt: string | null;
+  createdAt: string;
+}
+
+/** A stored image as the service layer sees it: the public detail plus integrity data. */
+export interface ImageRecord {
+  detail: ImageDetail;
+  sha256: string;
+}
+
+/** One page of a keyset-paginated listing. */
+export interface ImagePage {
+  images: ImageDetail[];
+  /** Cursor for the next page, absent on the last one. */
+  nextCursor?: string;
+}

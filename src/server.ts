@@ -1,0 +1,38 @@
+import closeWithGrace from 'close-with-grace';
+import type { Logger } from 'pino';
+import { describeDatabase, type Config } from './core/config.js';
+import { ensureInitialAdmin, openContext } from './compose.js';
+import { buildApp } from './web/app.js';
+
+export const VERSION = '0.1.0';
+
+/**
+ * Runs the HTTP server until SIGTERM/SIGINT: then stops accepting, lets in-flight requests finish
+ * (up to SHUTDOWN_TIMEOUT_MS), closes the database and exits 0.
+ */
+export async function serve(config: Config, log: Logger): Promise<void> {
+  const context = await openContext(config, log);
+  log.info(
+    { database: describeDatabase(config.database), image_dir: config.imageDir, generator: context.generator.name, migrations_applied: context.migration.applied },
+    'database ready',
+  );
+  const admin = await ensureInitialAdmin(context);
+  if (admin.passwordFile) log.warn({ file: admin.passwordFile }, 'created user "admin"; its password is in this file');
+  else if (admin.created) log.info('created user "admin" with PIXYPROXY_ADMIN_PASSWORD');
+
+  const app = await buildApp(context.services, { logger: log, trustProxy: config.trustProxy, version: VERSION });
+  // Deliberate timeouts: slow-loris clients cannot hold sockets, idle keep-alives are reaped.
+  app.server.headersTimeout = 15_000;
+  app.server.requestTimeout = 5 * 60_000;
+  app.server.keepAliveTimeout = 72_000;
+
+  closeWithGrace({ delay: config.shutdownTimeoutMs, logger: log }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'shutting down after an unexpected error');
+    else log.info({ signal }, 'shutting down');
+    await app.close();
+    await context.close();
+  });
+
+  const address = await app.listen({ port: config.port, host: config.host });
+  log.info({ address, docs: `${address}/docs` }, `pixyproxy listening on ${address}; API docs at ${address}/docs`);
+}

@@ -1,0 +1,65 @@
+import type { Readable } from 'node:stream';
+import { InternalServerError, RecordNotFoundError } from '../core/errors.js';
+import { LIST_LIMIT_DEFAULT, type ImageDetail, type ImageListQuery, type ImagePage } from '../core/models/image.js';
+import type { ImageRepository } from '../data/image-repository.js';
+import type { ByteRange, ImageStore } from './image-store.js';
+import { canonicalGuid, normaliseTags } from './image-input.js';
+import { decodeCursor, encodeCursor } from './listing-cursor.js';
+
+/** What a client needs to answer a content request before any byte is read. */
+export interface ContentInfo {
+  guid: string;
+  filename: string;
+  contentType: string;
+  byteSize: number;
+  sha256: string;
+  createdAt: string;
+}
+
+/** Read-only access to the catalogue and the bytes; everything here is public. */
+export class PublicImageService {
+  constructor(
+    private readonly images: ImageRepository,
+    private readonly store: ImageStore,
+  ) {}
+
+  async getDetail(guid: string): Promise<ImageDetail> {
+    return (await this.#find(guid)).detail;
+  }
+
+  async list(query: ImageListQuery = {}): Promise<ImagePage> {
+    const limit = Math.min(Math.max(Math.trunc(query.limit ?? LIST_LIMIT_DEFAULT), 1), 200);
+    const page = await this.images.listPage({
+      limit,
+      ...(query.after !== undefined && { after: decodeCursor(query.after) }),
+      ...(query.tag !== undefined && { tag: normaliseTags([query.tag])[0]! }),
+      ...(query.author !== undefined && { author: query.author }),
+    });
+    return { images: page.images, ...(page.nextKey && { nextCursor: encodeCursor(page.nextKey) }) };
+  }
+
+  async getContentInfo(guid: string): Promise<ContentInfo> {
+    const { detail, sha256 } = await this.#find(guid);
+    return {
+      guid: detail.guid,
+      filename: detail.filename,
+      contentType: detail.content_type,
+      byteSize: detail.byte_size,
+      sha256,
+      createdAt: detail.created_at,
+    };
+  }
+
+  /** Streams the bytes (or one range of them). A row whose file is missing is a server fault. */
+  async openContent(info: ContentInfo, range?: ByteRange): Promise<Readable> {
+    const stream = await this.store.open(info.filename, range);
+    if (stream === undefined) throw new InternalServerError(`The bytes of image ${info.guid} are missing from the store`);
+    return stream;
+  }
+
+  async #find(guid: string) {
+    const record = await this.images.findByGuid(canonicalGuid(guid));
+    if (record === undefined) throw new RecordNotFoundError(`No image has the guid "${guid}"`);
+    return record;
+  }
+}

@@ -1,0 +1,51 @@
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { DataValidationError, type FieldError } from '../core/errors.js';
+
+const FRIENDLY: Record<string, string> = {
+  pattern: 'must not be blank or contain control characters',
+  additionalProperties: 'is not an allowed property',
+};
+
+interface SchemaIssue {
+  keyword: string;
+  instancePath: string;
+  params: object;
+  message: string;
+}
+
+/** Field errors from TypeBox issues: one per offending field, pointing at it from `root`. */
+export function fieldErrorsOf(issues: Iterable<SchemaIssue>, root: string): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const issue of issues) {
+    if (issue.keyword === 'boolean') continue; // repeats an additionalProperties issue
+    const params = issue.params as { additionalProperties?: string[]; required?: string[] };
+    if (issue.keyword === 'additionalProperties' && params.additionalProperties?.length) {
+      for (const name of params.additionalProperties) errors.push({ path: `${root}${issue.instancePath}/${name}`, message: FRIENDLY['additionalProperties']! });
+    } else if (issue.keyword === 'required' && params.required?.length) {
+      for (const name of params.required) errors.push({ path: `${root}${issue.instancePath}/${name}`, message: 'is required' });
+    } else {
+      errors.push({ path: `${root}${issue.instancePath}`, message: FRIENDLY[issue.keyword] ?? issue.message });
+    }
+  }
+  return errors;
+}
+
+/** One sentence summarising field errors, for `detail`. */
+export function summarise(errors: readonly FieldError[]): string {
+  return errors.map((e) => `${e.path} ${e.message}`).join('; ') || 'invalid input';
+}
+
+/**
+ * A compiled check of a value against one of the core schemas. Services run it on whatever the web
+ * layer hands them, so a caller that skips HTTP validation (the CLI, a test, a future queue) cannot
+ * store what the API would refuse.
+ */
+export function schemaCheck<T>(schema: TSchema, root: string) {
+  const validator = Compile(schema);
+  return (value: unknown): T => {
+    if (validator.Check(value)) return value as T;
+    const errors = fieldErrorsOf(validator.Errors(value), root);
+    throw new DataValidationError(summarise(errors), { errors });
+  };
+}

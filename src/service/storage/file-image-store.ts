@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, opendir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ByteRange, ImageStore, StoredFile } from '../image-store.js';
+
+// Filenames are generated from guids; anything else (a path separator, "..") is refused outright.
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const TEMP_PREFIX = '.tmp-';
+
+function isMissing(error: unknown): boolean {
+  return (error as { code?: unknown }).code === 'ENOENT';
+}
+
+/** Images as files in one directory; writes go to a temp file, are fsynced, then renamed into place. */
+export class FileImageStore implements ImageStore {
+  #ready: Promise<unknown> | undefined;
+
+  constructor(private readonly dir: string) {}
+
+  #path(filename: string): string {
+    if (!SAFE_NAME.test(filename) || filename.startsWith(TEMP_PREFIX)) throw new Error(`unsafe image filename: ${filename}`);
+    return join(this.dir, filename);
+  }
+
+  #ensureDir(): Promise<unknown> {
+    this.#ready ??= mkdir(this.dir, { recursive: true });
+    return this.#ready;
+  }
+
+  async put(filename: string, bytes: Uint8Array): Promise<void> {
+    const target = this.#path(filename);
+    await this.#ensureDir();
+    const temp = join(this.dir, `${TEMP_PREFIX}${randomUUID()}`);
+    const handle = await open(temp, 'wx', 0o644);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } catch (error) {
+      await handle.close();
+      await rm(temp, { force: true });
+      throw error;
+    }
+    await handle.close();
+    try {
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    // The rename itself must reach the disk before the row that points at it commits.
+    const dirHandle = await open(this.dir, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+  }
+
+  async open(filename: string, range?: ByteRange): Promise<Readable | undefined> {
+    try {
+      const handle = await open(this.#path(filename), 'r');
+      return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async stat(filename: string): Promise<StoredFile | undefined> {
+    try {
+      const info = await stat(this.#path(filename));
+      return { size: info.size, modifiedAt: info.mtime };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async remove(filename: string): Promise<boolean> {
+    try {
+      await unlink(this.#path(filename));
+      return true;
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  async *list(): AsyncIterable<string> {
+    await this.#ensureDir();
+    for await (const entry of await opendir(this.dir)) {
+      if (entry.isFile() && SAFE_NAME.test(entry.name) && !entry.name.startsWith(TEMP_PREFIX)) yield entry.name;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { EndpointNotFoundError } from '../core/errors.js';
+import { asPixyproxyError, problemFor } from './problem.js';
+
+function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const ours = asPixyproxyError(error);
+  const { status, body, retryAfterSeconds } = problemFor(ours, request.url.split('?')[0] ?? '/', request.id);
+  // Logged through request.log so the line carries the request id.
+  if (status >= 500) request.log.error({ err: ours.cause ?? error, error: ours.name }, ours.message);
+  else request.log.debug({ error: ours.name, detail: body.detail }, 'request refused');
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
+  if (ours.name === 'AuthenticationError' || ours.name === 'UnauthorizedError') {
+    reply.header('www-authenticate', 'Basic realm="pixyproxy", charset="UTF-8"');
+  }
+  return reply.code(status).type('application/problem+json; charset=utf-8').send(body);
+}
+
+/** The one place where failures become responses: RFC 9457 problem+json, no stack traces. */
+export const errorHandler = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => sendProblem(error, request, reply));
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(new EndpointNotFoundError(`No endpoint ${request.method} ${request.url.split('?')[0]}`), request, reply),
+    );
+  },
+  { name: 'error-handler' },
+);

@@ -1,0 +1,47 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { ImageDetailCreateSchema } from '../../core/models/image.js';
+import type { PrivateImageService } from '../../service/private-image-service.js';
+import type { UserService } from '../../service/user-service.js';
+import { basicAuth } from '../basic-auth.js';
+import { problem, problemResponses } from './route-schemas.js';
+
+export interface PrivateRoutesOptions {
+  images: PrivateImageService;
+  users: UserService;
+}
+
+export const authResponses = {
+  401: problem('Missing or wrong HTTP Basic credentials (with `WWW-Authenticate`)'),
+};
+
+/** Writes, behind HTTP Basic auth; the authenticated user is the author. */
+export async function privateImageRoutes(instance: FastifyInstance, opts: PrivateRoutesOptions) {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onRequest', basicAuth(opts.users));
+
+  app.post(
+    '/',
+    {
+      schema: {
+        operationId: 'createImage',
+        tags: ['images'],
+        summary: 'Generate an image from a prompt',
+        security: [{ basicAuth: [] }],
+        body: ImageDetailCreateSchema,
+        response: {
+          201: Type.Ref('ImageDetail', { description: 'Created; `Location` names the new image' }),
+          ...authResponses,
+          413: problem('The body is over 64 KiB'),
+          415: problem('The body is not application/json'),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const detail = await opts.images.create(request.user!, request.body);
+      return reply.code(201).header('location', `${app.prefix}/${detail.guid}`).send(detail);
+    },
+  );
+}

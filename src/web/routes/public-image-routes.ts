@@ -1,0 +1,134 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { RangeNotSatisfiableError } from '../../core/errors.js';
+import { ImageListQuerySchema, type ImageListQuery } from '../../core/models/image.js';
+import type { ContentInfo, PublicImageService } from '../../service/public-image-service.js';
+import { entityTag, ifRangeAllows, noneMatchHits, notModifiedSince, parseRange } from '../http-caching.js';
+import { GuidParams, problem, problemResponses } from './route-schemas.js';
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** The `Link: rel="next"` target: the same query with the new cursor. */
+function nextLink(prefix: string, query: ImageListQuery, cursor: string): string {
+  const params = new URLSearchParams();
+  if (query.limit !== undefined) params.set('limit', String(query.limit));
+  if (query.tag !== undefined) params.set('tag', query.tag);
+  if (query.author !== undefined) params.set('author', query.author);
+  params.set('after', cursor);
+  return `<${prefix}?${params.toString()}>; rel="next"`;
+}
+
+/** Conditional and range headers are single-valued; a repeated one is read as its first value. */
+function singleValued(headers: FastifyRequest['headers']) {
+  const first = (name: string) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  return {
+    'if-none-match': first('if-none-match'),
+    'if-modified-since': first('if-modified-since'),
+    'if-range': first('if-range'),
+    range: first('range'),
+  };
+}
+
+async function sendContent(service: PublicImageService, info: ContentInfo, request: FastifyRequest, reply: FastifyReply) {
+  const etag = entityTag(info.sha256);
+  const lastModified = new Date(info.createdAt);
+  reply.header('etag', etag).header('last-modified', lastModified.toUTCString()).header('cache-control', IMMUTABLE);
+  reply.header('accept-ranges', 'bytes').header('x-content-type-options', 'nosniff');
+  const headers = singleValued(request.headers);
+  const notModified = headers['if-none-match'] !== undefined
+    ? noneMatchHits(headers['if-none-match'], etag)
+    : notModifiedSince(headers['if-modified-since'], lastModified);
+  if (notModified) return reply.code(304).send();
+
+  const range = ifRangeAllows(headers['if-range'], etag, lastModified)
+    ? parseRange(headers.range, info.byteSize)
+    : ({ kind: 'none' } as const);
+  if (range.kind === 'unsatisfiable') {
+    reply.header('content-range', `bytes */${info.byteSize}`);
+    throw new RangeNotSatisfiableError(`The image has ${info.byteSize} bytes; the requested range lies outside them`);
+  }
+  reply.type(info.contentType);
+  if (range.kind === 'range') {
+    const { start, end } = range.range;
+    reply.code(206).header('content-range', `bytes ${start}-${end}/${info.byteSize}`).header('content-length', end - start + 1);
+  } else {
+    reply.header('content-length', info.byteSize);
+  }
+  // HEAD answers from the row alone; the bytes are only opened for GET.
+  if (request.method === 'HEAD') return reply.send();
+  return reply.send(await service.openContent(info, range.kind === 'range' ? range.range : undefined));
+}
+
+/** GET /image, /image/{guid}, /image/{guid}/content: public and read-only. */
+export async function publicImageRoutes(instance: FastifyInstance, opts: { images: PublicImageService }) {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const { images } = opts;
+
+  app.get(
+    '/',
+    {
+      schema: {
+        operationId: 'listImages',
+        tags: ['images'],
+        summary: 'List images, newest first',
+        description: 'Keyset-paginated. When more images follow, the response has a `Link: <...>; rel="next"` header.',
+        querystring: ImageListQuerySchema,
+        response: {
+          200: Type.Ref('ImageList', { description: 'One page of images' }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const page = await images.list(request.query);
+      if (page.nextCursor !== undefined) reply.header('link', nextLink(app.prefix, request.query, page.nextCursor));
+      return page.images;
+    },
+  );
+
+  app.get(
+    '/:guid',
+    {
+      schema: {
+        operationId: 'getImage',
+        tags: ['images'],
+        summary: "One image's details",
+        params: GuidParams,
+        response: {
+          200: Type.Ref('ImageDetail', { description: 'The image' }),
+          404: problem('No image has this guid'),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request) => images.getDetail(request.params.guid),
+  );
+
+  app.get(
+    '/:guid/content',
+    {
+      schema: {
+        operationId: 'getImageContent',
+        tags: ['images'],
+        summary: "The image's bytes",
+        description:
+          'Served like a CDN origin: strong `ETag`, `Last-Modified`, `Cache-Control: immutable`, conditional ' +
+          'requests (304), `HEAD`, and single `Range` requests (206/416).',
+        params: GuidParams,
+        response: {
+          200: { description: 'The bytes (`image/png`)', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
+          206: { description: 'One byte range of the image', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
+          304: { description: 'Not modified: the cached copy is current' },
+          404: problem('No image has this guid'),
+          416: problem('The range lies outside the image'),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) => sendContent(images, await images.getContentInfo(request.params.guid), request, reply),
+  );
+}

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import type { NewImageRecord } from '../../src/core/models/image.js';
+
+let sequence = 0;
+
+/** A create request body; each call gets a distinct prompt. */
+export function makeImageInput(overrides: { prompt?: string; tags?: string[] } = {}) {
+  sequence += 1;
+  return { prompt: overrides.prompt ?? `a lighthouse at dusk, study ${sequence}`, tags: overrides.tags ?? ['sea', 'light'] };
+}
+
+/** A repository-level record, as the private service would build it. */
+export function makeImageRecord(overrides: Partial<NewImageRecord> = {}): NewImageRecord {
+  sequence += 1;
+  const guid = overrides.guid ?? randomUUID();
+  return {
+    guid,
+    prompt: `prompt ${sequence}`,
+    filename: `${guid}.png`,
+    tags: ['test'],
+    author: 'alice',
+    contentType: 'image/png',
+    byteSize: 100,
+    sha256: 'a'.repeat(64),
+    model: 'local',
+    size: '64x64',
+    revisedPrompt: null,
+    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, sequence)).toISOString(),
+    ...overrides,
+  };
+}
+
+export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

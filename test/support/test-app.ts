@@ -1,0 +1,60 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { openContext, type Context, type ContextOverrides } from '../../src/compose.js';
+import { loadConfig } from '../../src/core/config.js';
+import { LocalImageGenerator } from '../../src/service/generators/local-generator.js';
+import { silentLogger } from '../../src/service/service-logger.js';
+import { buildApp, type AppOptions } from '../../src/web/app.js';
+
+/** Cheap scrypt for tests: the parameters travel with each hash, so verification is unchanged. */
+export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
+
+export interface TestApp {
+  app: FastifyInstance;
+  context: Context;
+  dir: string;
+  /** Adds a user and returns the `Authorization` header value for it. */
+  addUser(username?: string, password?: string, isAdmin?: boolean): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function basicHeader(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+export interface TestAppOptions extends ContextOverrides {
+  /** Extra environment on top of a temp DATA_DIR. */
+  env?: Record<string, string>;
+  app?: AppOptions;
+}
+
+/**
+ * The real app on a temp SQLite file and image directory, with a small local generator (64x64, so
+ * tests stay fast) unless another one is given. Call close() in afterEach/afterAll.
+ */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dir = await mkdtemp(join(tmpdir(), 'pixyproxy-test-'));
+  const config = loadConfig({ DATA_DIR: dir, ...options.env });
+  const context = await openContext(config, silentLogger, {
+    generator: options.generator ?? new LocalImageGenerator({ width: 64, height: 64 }),
+    scrypt: options.scrypt ?? TEST_SCRYPT,
+  });
+  const app = await buildApp(context.services, options.app);
+  await app.ready();
+  return {
+    app,
+    context,
+    dir,
+    async addUser(username = 'alice', password = 'correct horse battery', isAdmin = false) {
+      await context.services.users.addUser(username, password, { isAdmin });
+      return basicHeader(username, password);
+    },
+    async close() {
+      await app.close();
+      await context.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
