@@ -1,0 +1,38 @@
+/** Values a named SQL parameter (`:name`) can take. Use null, never undefined: mysql2 rejects it. */
+export type SqlValue = string | number | bigint | boolean | null | Buffer;
+export type SqlParams = Readonly<Record<string, SqlValue>>;
+
+export interface RunResult {
+  /** Rows inserted, updated or deleted. */
+  changes: number;
+  /** Auto-increment id of an inserted row (0 when none). */
+  lastInsertId: number;
+}
+
+/** What both a connection and a transaction can do. All SQL uses named parameters only. */
+export interface Queryable {
+  all<T>(sql: string, params?: SqlParams): Promise<T[]>;
+  get<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
+  run(sql: string, params?: SqlParams): Promise<RunResult>;
+}
+
+export type Dialect = 'sqlite' | 'mysql';
+
+/**
+ * The database port. Adapters translate driver failures into DBConnectionError (unreachable, busy)
+ * and ConstraintViolationError (unique or foreign key violated), with the driver error as `cause`.
+ */
+export interface Database extends Queryable {
+  readonly dialect: Dialect;
+  /**
+   * Runs fn inside a transaction: commits when it resolves, rolls back when it throws. fn must do
+   * database work only (no network calls), so a transaction never waits on anything slow.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** SQL text per dialect, for the few statements that differ between engines. */
+export type DialectSql = Readonly<Record<Dialect, string>>;

@@ -1,0 +1,156 @@
+import type { ImageDetail, ImageRecord, NewImageRecord } from '../core/models/image.js';
+import type { Database, Queryable, SqlParams } from './database.js';
+import { IMAGE_COLUMNS, imageDetailFromRow, imageRecordFromRow, type ImageRow } from './image-row.js';
+import { toSqlTime } from './sql-time.js';
+
+/** Position in the newest-first listing: the last row of the previous page. */
+export interface ListingKey {
+  createdAt: string;
+  guid: string;
+}
+
+export interface ListPageQuery {
+  limit: number;
+  after?: ListingKey;
+  tag?: string;
+  author?: string;
+}
+
+export interface ListPageResult {
+  images: ImageDetail[];
+  /** Key of the last image returned when more rows follow it. */
+  nextKey?: ListingKey;
+}
+
+export interface ImageRepository {
+  insert(image: NewImageRecord): Promise<ImageDetail>;
+  findByGuid(guid: string): Promise<ImageRecord | undefined>;
+  listPage(query: ListPageQuery): Promise<ListPageResult>;
+  /** Replaces the tag set; undefined when no image has this guid. */
+  updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<ImageDetail | undefined>;
+  /** True when a row was deleted. */
+  deleteByGuid(guid: string): Promise<boolean>;
+  /** Which of these filenames belong to a row; for the orphan-file sweep. */
+  existingFilenames(filenames: readonly string[]): Promise<Set<string>>;
+}
+
+// Newest first, ties broken by guid. `created_at <= :c AND (created_at < :c OR guid < :g)` rather than
+// a row-value comparison, because MySQL/MariaDB turn this form into an index range scan.
+const KEYSET = '(i.created_at <= :afterCreatedAt AND (i.created_at < :afterCreatedAt OR i.guid < :afterGuid))';
+const ORDER = 'ORDER BY i.created_at DESC, i.guid DESC';
+const TAG_KEYSET = KEYSET.replaceAll('i.', 't.');
+const TAG_ORDER = ORDER.replaceAll('i.', 't.');
+const QUALIFIED_COLUMNS = IMAGE_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ');
+
+function listingSql(query: ListPageQuery): string {
+  const after = query.after !== undefined;
+  if (query.tag !== undefined) {
+    const where = ['t.tag = :tag', ...(after ? [TAG_KEYSET] : []), ...(query.author !== undefined ? ['i.author = :author'] : [])];
+    return `SELECT ${QUALIFIED_COLUMNS} FROM image_tag t JOIN image i ON i.id = t.image_id
+      WHERE ${where.join(' AND ')} ${TAG_ORDER} LIMIT :limit`;
+  }
+  const where = [...(query.author !== undefined ? ['i.author = :author'] : []), ...(after ? [KEYSET] : [])];
+  return `SELECT ${QUALIFIED_COLUMNS} FROM image i ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${ORDER} LIMIT :limit`;
+}
+
+async function insertTags(tx: Queryable, imageId: number, guid: string, createdAt: string, tags: readonly string[]) {
+  for (const tag of tags) {
+    await tx.run('INSERT INTO image_tag (image_id, tag, created_at, guid) VALUES (:imageId, :tag, :createdAt, :guid)', {
+      imageId,
+      tag,
+      createdAt,
+      guid,
+    });
+  }
+}
+
+/** ImageRepository over the database port: the same SQL on SQLite and MySQL. */
+export class SqlImageRepository implements ImageRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(image: NewImageRecord): Promise<ImageDetail> {
+    const createdAt = toSqlTime(image.createdAt);
+    const row = await this.db.transaction(async (tx) => {
+      const { lastInsertId } = await tx.run(
+        `INSERT INTO image (guid, prompt, filename, tags, author, content_type, byte_size, sha256, model, size,
+           revised_prompt, created_at, updated_at)
+         VALUES (:guid, :prompt, :filename, :tags, :author, :contentType, :byteSize, :sha256, :model, :size,
+           :revisedPrompt, :createdAt, :createdAt)`,
+        {
+          guid: image.guid,
+          prompt: image.prompt,
+          filename: image.filename,
+          tags: JSON.stringify(image.tags),
+          author: image.author,
+          contentType: image.contentType,
+          byteSize: image.byteSize,
+          sha256: image.sha256,
+          model: image.model,
+          size: image.size,
+          revisedPrompt: image.revisedPrompt,
+          createdAt,
+        },
+      );
+      await insertTags(tx, lastInsertId, image.guid, createdAt, image.tags);
+      return tx.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE id = :id`, { id: lastInsertId });
+    });
+    if (row === undefined) throw new Error(`inserted image ${image.guid} could not be read back`);
+    return imageDetailFromRow(row);
+  }
+
+  async findByGuid(guid: string): Promise<ImageRecord | undefined> {
+    const row = await this.db.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
+    return row === undefined ? undefined : imageRecordFromRow(row);
+  }
+
+  async listPage(query: ListPageQuery): Promise<ListPageResult> {
+    const params: Record<string, string | number> = { limit: query.limit + 1 };
+    if (query.after !== undefined) {
+      params['afterCreatedAt'] = toSqlTime(query.after.createdAt);
+      params['afterGuid'] = query.after.guid;
+    }
+    if (query.tag !== undefined) params['tag'] = query.tag;
+    if (query.author !== undefined) params['author'] = query.author;
+    const rows = await this.db.all<ImageRow>(listingSql(query), params as SqlParams);
+    const images = rows.slice(0, query.limit).map(imageDetailFromRow);
+    const last = images.at(-1);
+    if (rows.length <= query.limit || last === undefined) return { images };
+    return { images, nextKey: { createdAt: last.created_at, guid: last.guid } };
+  }
+
+  async updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<ImageDetail | undefined> {
+    const row = await this.db.transaction(async (tx) => {
+      const current = await tx.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
+      if (current === undefined) return undefined;
+      await tx.run('UPDATE image SET tags = :tags, updated_at = :updatedAt WHERE id = :id', {
+        tags: JSON.stringify(tags),
+        updatedAt: toSqlTime(updatedAt),
+        id: current.id,
+      });
+      await tx.run('DELETE FROM image_tag WHERE image_id = :id', { id: current.id });
+      const createdAt = toSqlTime(imageDetailFromRow(current).created_at);
+      await insertTags(tx, current.id, guid, createdAt, tags);
+      return tx.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE id = :id`, { id: current.id });
+    });
+    return row === undefined ? undefined : imageDetailFromRow(row);
+  }
+
+  async deleteByGuid(guid: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const current = await tx.get<{ id: number }>('SELECT id FROM image WHERE guid = :guid', { guid });
+      if (current === undefined) return false;
+      await tx.run('DELETE FROM image_tag WHERE image_id = :id', { id: current.id });
+      const { changes } = await tx.run('DELETE FROM image WHERE id = :id', { id: current.id });
+      return changes > 0;
+    });
+  }
+
+  async existingFilenames(filenames: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const filename of filenames) {
+      const row = await this.db.get<{ filename: string }>('SELECT filename FROM image WHERE filename = :filename', { filename });
+      if (row !== undefined) found.add(row.filename);
+    }
+    return found;
+  }
+}

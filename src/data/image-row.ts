@@ -1,0 +1,44 @@
+import type { ImageDetail, ImageRecord } from '../core/models/image.js';
+import { fromSqlTime } from './sql-time.js';
+
+/** An `image` row as both drivers return it. */
+export interface ImageRow {
+  id: number;
+  guid: string;
+  prompt: string;
+  filename: string;
+  tags: string;
+  author: string;
+  content_type: string;
+  byte_size: number | string;
+  sha256: string;
+  model: string | null;
+  size: string | null;
+  revised_prompt: string | null;
+  created_at: string | Date;
+  updated_at: string | Date;
+}
+
+export const IMAGE_COLUMNS =
+  'id, guid, prompt, filename, tags, author, content_type, byte_size, sha256, model, size, revised_prompt, created_at, updated_at';
+
+export function imageDetailFromRow(row: ImageRow): ImageDetail {
+  return {
+    guid: row.guid,
+    prompt: row.prompt,
+    filename: row.filename,
+    tags: JSON.parse(row.tags) as string[],
+    author: row.author,
+    content_type: row.content_type,
+    byte_size: Number(row.byte_size),
+    model: row.model,
+    size: row.size,
+    revised_prompt: row.revised_prompt,
+    created_at: fromSqlTime(row.created_at),
+    updated_at: fromSqlTime(row.updated_at),
+  };
+}
+
+export function imageRecordFromRow(row: ImageRow): ImageRecord {
+  return { detail: imageDetailFromRow(row), sha256: row.sha256 };
+}

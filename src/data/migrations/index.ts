@@ -1,0 +1,5 @@
+import { initialSchema } from './001-initial-schema.js';
+import type { Migration } from './migration.js';
+
+/** Every migration, oldest first. Append only: a released migration never changes. */
+export const MIGRATIONS: readonly Migration[] = [initialSchema];

@@ -1,0 +1,42 @@
+import type { Database } from './database.js';
+import { MIGRATIONS } from './migrations/index.js';
+import type { Migration } from './migrations/migration.js';
+
+const LEDGER: Record<Database['dialect'], string> = {
+  sqlite: `CREATE TABLE IF NOT EXISTS schema_migration (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
+  mysql: `CREATE TABLE IF NOT EXISTS schema_migration (
+    version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at DATETIME(3) NOT NULL
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+};
+
+export interface MigrationReport {
+  applied: number[];
+  current: number;
+}
+
+/**
+ * Brings the schema up to the newest migration. Each migration and its ledger row commit together
+ * on SQLite; MySQL commits DDL implicitly, so there a failed migration is re-run from its first
+ * statement and its statements are written to be safe to re-run only where they must be.
+ */
+export async function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
+  await db.run(LEDGER[db.dialect]);
+  const rows = await db.all<{ version: number }>('SELECT version FROM schema_migration');
+  const done = new Set(rows.map((row) => Number(row.version)));
+  const applied: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(migration.version)) continue;
+    await db.transaction(async (tx) => {
+      for (const statement of migration[db.dialect]) await tx.run(statement);
+      await tx.run('INSERT INTO schema_migration (version, name, applied_at) VALUES (:version, :name, :appliedAt)', {
+        version: migration.version,
+        name: migration.name,
+        appliedAt: new Date().toISOString().replace('T', ' ').replace('Z', ''),
+      });
+    });
+    applied.push(migration.version);
+  }
+  const current = Math.max(0, ...done, ...applied);
+  return { applied, current };
+}
