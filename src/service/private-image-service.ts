@@ -1,9 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { ImageDetail } from '../core/models/image.js';
+import { RecordNotFoundError } from '../core/errors.js';
+import type { ImageDetail, ImageRecord } from '../core/models/image.js';
 import type { User } from '../core/models/user.js';
 import type { ImageRepository } from '../data/image-repository.js';
 import type { ImageGenerator } from './image-generator.js';
-import { parseCreateInput } from './image-input.js';
+import { canonicalGuid, parseCreateInput, parseUpdateInput } from './image-input.js';
+import { assertMayModifyImage } from './image-permissions.js';
 import type { ImageStore } from './image-store.js';
 import { silentLogger, type ServiceLogger } from './service-logger.js';
 
@@ -64,11 +66,52 @@ export class PrivateImageService {
     }
   }
 
+  /**
+   * Replaces the tag set of an image the actor may modify. `updated_at` becomes the service clock's
+   * now, or one millisecond past the previous value when the clock has not moved on (two writes in
+   * the same millisecond, or a clock stepped back), so every update visibly advances it.
+   */
+  async updateTags(actor: User, guid: string, input: unknown): Promise<ImageDetail> {
+    const { tags } = parseUpdateInput(input);
+    const { detail } = await this.#findModifiable(actor, guid);
+    const updated = await this.#images.updateTags(detail.guid, tags, this.#nextUpdatedAt(detail.updated_at));
+    // Deleted between the read and the write.
+    if (updated === undefined) throw notFound(guid);
+    return updated;
+  }
+
+  /**
+   * Removes the row, then the bytes. Once the row is gone the image is gone for every reader; bytes
+   * that cannot be removed are logged and left to the orphan sweep rather than failing the request,
+   * because restoring the row would be a second write that can fail too.
+   */
+  async delete(actor: User, guid: string): Promise<void> {
+    const { detail } = await this.#findModifiable(actor, guid);
+    if (!(await this.#images.deleteByGuid(detail.guid))) throw notFound(guid);
+    await this.#removeQuietly(detail.filename);
+  }
+
+  async #findModifiable(actor: User, guid: string): Promise<ImageRecord> {
+    const record = await this.#images.findByGuid(canonicalGuid(guid));
+    if (record === undefined) throw notFound(guid);
+    assertMayModifyImage(actor, record.detail);
+    return record;
+  }
+
+  #nextUpdatedAt(previous: string): string {
+    const now = this.#now().getTime();
+    return new Date(Math.max(now, Date.parse(previous) + 1)).toISOString();
+  }
+
   async #removeQuietly(filename: string): Promise<void> {
     try {
-      await this.#store.remove(filename);
+      if (!(await this.#store.remove(filename))) this.#log.warn({ filename }, 'image bytes were already missing from the store');
     } catch (error) {
       this.#log.warn({ err: error, filename }, 'could not remove image bytes; the orphan sweep will');
     }
   }
+}
+
+function notFound(guid: string): RecordNotFoundError {
+  return new RecordNotFoundError(`No image has the guid "${guid.slice(0, 64)}"`);
 }

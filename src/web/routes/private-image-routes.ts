@@ -1,11 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { ImageDetailCreateSchema } from '../../core/models/image.js';
+import { ImageDetailCreateSchema, ImageDetailUpdateSchema } from '../../core/models/image.js';
 import type { PrivateImageService } from '../../service/private-image-service.js';
 import type { UserService } from '../../service/user-service.js';
 import { basicAuth } from '../basic-auth.js';
-import { problem, problemResponses } from './route-schemas.js';
+import { GuidParams, problem, problemResponses } from './route-schemas.js';
 
 export interface PrivateRoutesOptions {
   images: PrivateImageService;
@@ -15,6 +15,22 @@ export interface PrivateRoutesOptions {
 export const authResponses = {
   401: problem('Missing or wrong HTTP Basic credentials (with `WWW-Authenticate`)'),
 };
+
+const bodyResponses = {
+  413: problem('The body is over 64 KiB'),
+  415: problem('The body is not application/json'),
+};
+
+/** What PATCH and DELETE on an existing image can answer besides success. */
+const existingImageResponses = {
+  ...authResponses,
+  403: problem('The caller is neither the author of the image nor an admin (`OperationNotAllowedError`)'),
+  404: problem('No image has this guid (also after it was deleted)'),
+  ...bodyResponses,
+  ...problemResponses,
+};
+
+const OWNERSHIP_RULE = 'Only the author of the image or an admin may do this; anyone else gets 403.';
 
 /** Writes, behind HTTP Basic auth; the authenticated user is the author. */
 export async function privateImageRoutes(instance: FastifyInstance, opts: PrivateRoutesOptions) {
@@ -33,8 +49,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
         response: {
           201: Type.Ref('ImageDetail', { description: 'Created; `Location` names the new image' }),
           ...authResponses,
-          413: problem('The body is over 64 KiB'),
-          415: problem('The body is not application/json'),
+          ...bodyResponses,
           ...problemResponses,
         },
       },
@@ -42,6 +57,48 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
     async (request, reply) => {
       const detail = await opts.images.create(request.user!, request.body);
       return reply.code(201).header('location', `${app.prefix}/${detail.guid}`).send(detail);
+    },
+  );
+
+  app.patch(
+    '/:guid',
+    {
+      schema: {
+        operationId: 'updateImageTags',
+        tags: ['images'],
+        summary: "Replace an image's tags",
+        description: `The new set replaces the old one (same rules as on create) and \`updated_at\` advances. ${OWNERSHIP_RULE}`,
+        security: [{ basicAuth: [] }],
+        params: GuidParams,
+        body: ImageDetailUpdateSchema,
+        response: {
+          200: Type.Ref('ImageDetail', { description: 'The image with its new tags' }),
+          ...existingImageResponses,
+        },
+      },
+    },
+    async (request) => opts.images.updateTags(request.user!, request.params.guid, request.body),
+  );
+
+  app.delete(
+    '/:guid',
+    {
+      schema: {
+        operationId: 'deleteImage',
+        tags: ['images'],
+        summary: 'Delete an image and its bytes',
+        description: `Afterwards the image and its content answer 404 and it is gone from listings. ${OWNERSHIP_RULE}`,
+        security: [{ basicAuth: [] }],
+        params: GuidParams,
+        response: {
+          204: Type.Null({ description: 'Deleted; the body is empty' }),
+          ...existingImageResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      await opts.images.delete(request.user!, request.params.guid);
+      return reply.code(204).send(null);
     },
   );
 }
