@@ -143,6 +143,7 @@ describe('PrivateImageService.updateTags', () => {
     ['21 tags', { tags: Array.from({ length: 21 }, (_, i) => `tag${i}`) }, '/body/tags'],
     ['a blank tag', { tags: ['ok', '   '] }, '/body/tags/1'],
     ['a tag over 64 characters', { tags: ['x'.repeat(65)] }, '/body/tags/0'],
+    ['a tag with a control character', { tags: ['bell\u0007'] }, '/body/tags/0'],
     ['no tags property', {}, '/body/tags'],
     ['tags that are not an array', { tags: 'sea' }, '/body/tags'],
   ])('re-validates the input and rejects %s without touching the image', async (_name, input, path) => {
