@@ -108,9 +108,15 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
     async (request) => images.getDetail(request.params.guid),
   );
 
+  const content = async (request: FastifyRequest<{ Params: { guid: string } }>, reply: FastifyReply) =>
+    sendContent(images, await images.getContentInfo(request.params.guid), request, reply);
+
   app.get(
     '/:guid/content',
     {
+      // Fastify's automatic HEAD route rewrites an empty body's Content-Length to 0; the explicit
+      // HEAD route below keeps the length of the bytes, as RFC 9110 9.3.2 expects.
+      exposeHeadRoute: false,
       schema: {
         operationId: 'getImageContent',
         tags: ['images'],
@@ -129,6 +135,8 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
         },
       },
     },
-    async (request, reply) => sendContent(images, await images.getContentInfo(request.params.guid), request, reply),
+    content,
   );
+  // Hidden from the OpenAPI document: it is the GET operation without a body, described there.
+  app.head('/:guid/content', { schema: { hide: true, params: GuidParams } }, content);
 }
