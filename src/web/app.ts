@@ -45,6 +45,9 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   // rejected (Ajv's Fastify defaults drop them) and body values are never coerced, while
   // querystring and path values are converted from strings.
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // JSON is the only body the API takes; Fastify's built-in text/plain parser would turn a text body
+  // into a string that fails validation with 400 instead of the 415 the API promises.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('user', null);
   app.addSchema(ImageDetailSchema);
   app.addSchema(ImageListSchema);
