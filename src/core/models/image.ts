@@ -14,8 +14,10 @@ export const GuidSchema = Type.String({
 });
 
 const NOT_BLANK = '\\S';
-// Tags are labels for filtering; control characters in them are always a client bug.
-const TAG_PATTERN = '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$';
+// Tags are labels for filtering; control characters in them are always a client bug. The lookahead
+// asks for one non-space character; the class refuses control characters everywhere (a bare \S would
+// let one through, since control characters are not white space).
+const TAG_PATTERN = '^(?=[\\s\\S]*\\S)[^\\u0000-\\u001f\\u007f]+$';
 
 export const PromptSchema = Type.String({
   minLength: 1,
