@@ -24,6 +24,13 @@ describe('GET /image/{guid}/content error responses', () => {
     expect(response.headers['last-modified']).toBeUndefined();
   });
 
+  it('keeps which file is missing out of the 500 detail', async () => {
+    await t.context.store.remove(image.filename);
+    const response = await t.app.inject({ url: `/image/${image.guid}/content` });
+    expect(response.json()).toMatchObject({ status: 500, error: 'InternalServerError', detail: 'An unexpected error occurred' });
+    expect(response.body).not.toContain(image.filename);
+  });
+
   it('answers 416 with Content-Range naming the size and without cache validators', async () => {
     const response = await t.app.inject({ url: `/image/${image.guid}/content`, headers: { range: `bytes=${image.byte_size}-` } });
     expect(response.statusCode).toBe(416);
