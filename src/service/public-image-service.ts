@@ -53,7 +53,12 @@ export class PublicImageService {
   /** Streams the bytes (or one range of them). A row whose file is missing is a server fault. */
   async openContent(info: ContentInfo, range?: ByteRange): Promise<Readable> {
     const stream = await this.store.open(info.filename, range);
-    if (stream === undefined) throw new InternalServerError(`The bytes of image ${info.guid} are missing from the store`);
+    if (stream === undefined) {
+      // The client gets the generic 5xx detail; which file is missing is for the operator's log.
+      throw new InternalServerError('An unexpected error occurred', {
+        cause: new Error(`the bytes of image ${info.guid} (${info.filename}) are missing from the store`),
+      });
+    }
     return stream;
   }
 

@@ -6,7 +6,7 @@ import type { PrivateImageService } from '../service/private-image-service.js';
 import type { PublicImageService } from '../service/public-image-service.js';
 import type { ReadinessService } from '../service/readiness-service.js';
 import type { UserService } from '../service/user-service.js';
-import { errorHandler } from './error-handler.js';
+import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
 import { requestIdOf } from './request-id.js';
@@ -40,11 +40,15 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     trustProxy: options.trustProxy ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: frameworkErrorHandler,
   });
   // TypeBox validates with the same compiled schemas the services use: unknown properties are
   // rejected (Ajv's Fastify defaults drop them) and body values are never coerced, while
   // querystring and path values are converted from strings.
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // JSON is the only body the API takes; Fastify's built-in text/plain parser would turn a text body
+  // into a string that fails validation with 400 instead of the 415 the API promises.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('user', null);
   app.addSchema(ImageDetailSchema);
   app.addSchema(ImageListSchema);

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { EndpointNotFoundError } from '../core/errors.js';
 import { asPixyproxyError, problemFor } from './problem.js';
+import { finishRequest, startRequest } from './request-logging.js';
 
 function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const ours = asPixyproxyError(error);
@@ -14,6 +15,18 @@ function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyRepl
     reply.header('www-authenticate', 'Basic realm="pixyproxy", charset="UTF-8"');
   }
   return reply.code(status).type('application/problem+json; charset=utf-8').send(body);
+}
+
+/**
+ * For the few faults Fastify answers before routing, hooks and the error handler (a malformed
+ * percent-encoding in the path, a path parameter over the router's length limit): the same
+ * problem+json, request id and log lines as every other response.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  startRequest(request, reply);
+  // No onResponse hook runs on this path, so the closing line is logged here.
+  reply.raw.once('finish', () => finishRequest(request, reply));
+  return sendProblem(error, request, reply);
 }
 
 /** The one place where failures become responses: RFC 9457 problem+json, no stack traces. */

@@ -36,13 +36,15 @@ function singleValued(headers: FastifyRequest['headers']) {
 async function sendContent(service: PublicImageService, info: ContentInfo, request: FastifyRequest, reply: FastifyReply) {
   const etag = entityTag(info.sha256);
   const lastModified = new Date(info.createdAt);
-  reply.header('etag', etag).header('last-modified', lastModified.toUTCString()).header('cache-control', IMMUTABLE);
-  reply.header('accept-ranges', 'bytes').header('x-content-type-options', 'nosniff');
+  // Only 200, 206 and 304 carry the validators and the year-long Cache-Control: an error answered
+  // here (416, bytes missing) must not be stored by a cache as if it were the image.
+  const validators = { etag, 'last-modified': lastModified.toUTCString(), 'cache-control': IMMUTABLE };
+  reply.header('x-content-type-options', 'nosniff');
   const headers = singleValued(request.headers);
   const notModified = headers['if-none-match'] !== undefined
     ? noneMatchHits(headers['if-none-match'], etag)
     : notModifiedSince(headers['if-modified-since'], lastModified);
-  if (notModified) return reply.code(304).send();
+  if (notModified) return reply.code(304).headers(validators).header('accept-ranges', 'bytes').send();
 
   const range = ifRangeAllows(headers['if-range'], etag, lastModified)
     ? parseRange(headers.range, info.byteSize)
@@ -51,16 +53,16 @@ async function sendContent(service: PublicImageService, info: ContentInfo, reque
     reply.header('content-range', `bytes */${info.byteSize}`);
     throw new RangeNotSatisfiableError(`The image has ${info.byteSize} bytes; the requested range lies outside them`);
   }
-  reply.type(info.contentType);
+  // HEAD answers from the row alone; the bytes are only opened for GET.
+  const body = request.method === 'HEAD' ? undefined : await service.openContent(info, range.kind === 'range' ? range.range : undefined);
+  reply.headers(validators).header('accept-ranges', 'bytes').type(info.contentType);
   if (range.kind === 'range') {
     const { start, end } = range.range;
     reply.code(206).header('content-range', `bytes ${start}-${end}/${info.byteSize}`).header('content-length', end - start + 1);
   } else {
     reply.header('content-length', info.byteSize);
   }
-  // HEAD answers from the row alone; the bytes are only opened for GET.
-  if (request.method === 'HEAD') return reply.send();
-  return reply.send(await service.openContent(info, range.kind === 'range' ? range.range : undefined));
+  return body === undefined ? reply.send() : reply.send(body);
 }
 
 /** GET /image, /image/{guid}, /image/{guid}/content: public and read-only. */
@@ -108,9 +110,15 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
     async (request) => images.getDetail(request.params.guid),
   );
 
+  const content = async (request: FastifyRequest<{ Params: { guid: string } }>, reply: FastifyReply) =>
+    sendContent(images, await images.getContentInfo(request.params.guid), request, reply);
+
   app.get(
     '/:guid/content',
     {
+      // Fastify's automatic HEAD route rewrites an empty body's Content-Length to 0; the explicit
+      // HEAD route below keeps the length of the bytes, as RFC 9110 9.3.2 expects.
+      exposeHeadRoute: false,
       schema: {
         operationId: 'getImageContent',
         tags: ['images'],
@@ -129,6 +137,8 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
         },
       },
     },
-    async (request, reply) => sendContent(images, await images.getContentInfo(request.params.guid), request, reply),
+    content,
   );
+  // Hidden from the OpenAPI document: it is the GET operation without a body, described there.
+  app.head('/:guid/content', { schema: { hide: true, params: GuidParams } }, content);
 }

@@ -1,0 +1,52 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeImageInput } from '../support/factories.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+let t: TestApp;
+let image: { guid: string; filename: string; byte_size: number };
+
+beforeEach(async () => {
+  t = await createTestApp();
+  const auth = await t.addUser();
+  const created = await t.app.inject({ method: 'POST', url: '/image', headers: { authorization: auth }, payload: makeImageInput() });
+  image = created.json();
+});
+afterEach(() => t.close());
+
+describe('GET /image/{guid}/content error responses', () => {
+  it('answers 500 problem+json without cache validators when the bytes are missing from the store', async () => {
+    await t.context.store.remove(image.filename);
+    const response = await t.app.inject({ url: `/image/${image.guid}/content` });
+    expect(response.statusCode).toBe(500);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.headers['cache-control']).toBeUndefined();
+    expect(response.headers['etag']).toBeUndefined();
+    expect(response.headers['last-modified']).toBeUndefined();
+  });
+
+  it('keeps which file is missing out of the 500 detail', async () => {
+    await t.context.store.remove(image.filename);
+    const response = await t.app.inject({ url: `/image/${image.guid}/content` });
+    expect(response.json()).toMatchObject({ status: 500, error: 'InternalServerError', detail: 'An unexpected error occurred' });
+    expect(response.body).not.toContain(image.filename);
+  });
+
+  it('answers 416 with Content-Range naming the size and without cache validators', async () => {
+    const response = await t.app.inject({ url: `/image/${image.guid}/content`, headers: { range: `bytes=${image.byte_size}-` } });
+    expect(response.statusCode).toBe(416);
+    expect(response.headers['content-range']).toBe(`bytes */${image.byte_size}`);
+    expect(response.json()).toMatchObject({ status: 416, error: 'RangeNotSatisfiableError' });
+    expect(response.headers['cache-control']).toBeUndefined();
+    expect(response.headers['etag']).toBeUndefined();
+  });
+
+  it('still sends the validators on a 304', async () => {
+    const first = await t.app.inject({ url: `/image/${image.guid}/content` });
+    const etag = first.headers['etag'] as string;
+    const response = await t.app.inject({ url: `/image/${image.guid}/content`, headers: { 'if-none-match': etag } });
+    expect(response.statusCode).toBe(304);
+    expect(response.headers['etag']).toBe(etag);
+    expect(response.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(response.rawPayload.length).toBe(0);
+  });
+});
