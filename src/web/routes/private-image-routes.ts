@@ -16,6 +16,16 @@ export const authResponses = {
   401: problem('Missing or wrong HTTP Basic credentials (with `WWW-Authenticate`)'),
 };
 
+/** How image generation fails; see README "OpenAI image generation". */
+const generationResponses = {
+  422: problem('The image provider refused the prompt (`PromptRejectedError`); `detail` carries its reason'),
+  502: problem('The image provider failed, rejected our key or answered with something that is not an image (`ImageGenerationError`)'),
+  503: problem(
+    'Database unavailable (`DBConnectionError`), generation queue full or image provider busy (`ServiceUnavailableError`); retry after `Retry-After` seconds',
+  ),
+  504: problem('The image provider did not answer within OPENAI_TIMEOUT_MS (`GenerationTimeoutError`)'),
+};
+
 /** Writes, behind HTTP Basic auth; the authenticated user is the author. */
 export async function privateImageRoutes(instance: FastifyInstance, opts: PrivateRoutesOptions) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
@@ -36,6 +46,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
           413: problem('The body is over 64 KiB'),
           415: problem('The body is not application/json'),
           ...problemResponses,
+          ...generationResponses,
         },
       },
     },
