@@ -16,7 +16,7 @@ export const authResponses = {
   401: problem('Missing or wrong HTTP Basic credentials (with `WWW-Authenticate`)'),
 };
 
-/** How image generation fails; see README "OpenAI image generation". */
+/** How image generation fails; docs/GENERATION.md has the whole table. */
 const generationResponses = {
   422: problem('The image provider refused the prompt (`PromptRejectedError`); `detail` carries its reason'),
   502: problem('The image provider failed, rejected our key or answered with something that is not an image (`ImageGenerationError`)'),
