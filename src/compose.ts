@@ -6,6 +6,7 @@ import { SqlImageRepository } from './data/image-repository.js';
 import { migrate, type MigrationReport } from './data/migrator.js';
 import { openDatabase } from './data/open-database.js';
 import { SqlUserRepository } from './data/user-repository.js';
+import { GenerationLimiter } from './service/generation-limiter.js';
 import { createGenerator } from './service/generators/create-generator.js';
 import type { ImageGenerator } from './service/image-generator.js';
 import { PrivateImageService } from './service/private-image-service.js';
@@ -44,7 +45,11 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
     const migration = await migrate(db);
     const images = new SqlImageRepository(db);
     const store = new FileImageStore(config.imageDir);
-    const generator = overrides.generator ?? (await createGenerator(config));
+    // Every generator, the local one included, runs behind the same concurrency cap and queue.
+    const generator = new GenerationLimiter(overrides.generator ?? (await createGenerator(config, log)), {
+      concurrency: config.generationConcurrency,
+      queue: config.generationQueue,
+    });
     const users = new UserService(new SqlUserRepository(db), {
       credentialCacheTtlMs: config.authCacheTtlMs,
       ...(overrides.scrypt && { scrypt: overrides.scrypt }),

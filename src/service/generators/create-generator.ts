@@ -1,6 +1,9 @@
 import type { Config } from '../../core/config.js';
+import { ConfigurationError } from '../../core/errors.js';
 import type { ImageGenerator } from '../image-generator.js';
+import type { ServiceLogger } from '../service-logger.js';
 import { LocalImageGenerator } from './local-generator.js';
+import { OpenAIImageGenerator } from './openai-generator.js';
 
 function dimensions(size: string | undefined): { width?: number; height?: number } {
   if (size === undefined) return {};
@@ -8,8 +11,14 @@ function dimensions(size: string | undefined): { width?: number; height?: number
   return { width: width!, height: height! };
 }
 
-/** The configured generator. */
-export async function createGenerator(config: Config): Promise<ImageGenerator> {
+/**
+ * The configured generator. Throws ConfigurationError (naming the variable) when the OpenAI settings
+ * cannot work, e.g. an IMAGE_SIZE the model does not offer, so the process fails at start-up.
+ */
+export async function createGenerator(config: Config, log?: ServiceLogger): Promise<ImageGenerator> {
   if (config.generator === 'local') return new LocalImageGenerator(dimensions(config.imageSize));
-  throw new Error('the OpenAI generator is not built yet');
+  const { apiKey } = config.openai;
+  // loadConfig already refuses this; repeated so the generator never starts without a key.
+  if (apiKey === undefined) throw new ConfigurationError('IMAGE_GENERATOR=openai needs OPENAI_API_KEY to be set');
+  return new OpenAIImageGenerator({ ...config.openai, apiKey, size: config.imageSize, ...(log && { log }) });
 }

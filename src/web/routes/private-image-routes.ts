@@ -32,6 +32,16 @@ const existingImageResponses = {
 
 const OWNERSHIP_RULE = 'Only the author of the image or an admin may do this; anyone else gets 403.';
 
+/** How image generation fails; docs/GENERATION.md has the whole table. */
+const generationResponses = {
+  422: problem('The image provider refused the prompt (`PromptRejectedError`); `detail` carries its reason'),
+  502: problem('The image provider failed, rejected our key or answered with something that is not an image (`ImageGenerationError`)'),
+  503: problem(
+    'Database unavailable (`DBConnectionError`), generation queue full or image provider busy (`ServiceUnavailableError`); retry after `Retry-After` seconds',
+  ),
+  504: problem('The image provider did not answer within OPENAI_TIMEOUT_MS (`GenerationTimeoutError`)'),
+};
+
 /** Writes, behind HTTP Basic auth; the authenticated user is the author. */
 export async function privateImageRoutes(instance: FastifyInstance, opts: PrivateRoutesOptions) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
@@ -51,6 +61,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
           ...authResponses,
           ...bodyResponses,
           ...problemResponses,
+          ...generationResponses,
         },
       },
     },
