@@ -14,8 +14,9 @@ export const GuidSchema = Type.String({
 });
 
 const NOT_BLANK = '\\S';
-// Tags are labels for filtering; control characters in them are always a client bug.
-const TAG_PATTERN = '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$';
+// Tags are labels for filtering; control characters in them are always a client bug. The one
+// required non-blank character excludes them too: a bare \S would let a single control through.
+const TAG_PATTERN = '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$';
 
 export const PromptSchema = Type.String({
   minLength: 1,
