@@ -88,11 +88,15 @@ export class InMemoryImageRepository implements ImageRepository {
 export class InMemoryUserRepository implements UserRepository {
   readonly rows = new Map<string, UserWithSecret>();
   lookups = 0;
+  /** When set, a lookup reads the row at once but answers only after this settles (a slow read). */
+  delayLookupsUntil: Promise<void> | undefined;
 
   async findByUsername(username: string): Promise<UserWithSecret | undefined> {
     this.lookups += 1;
     const row = this.rows.get(username);
-    return row && structuredClone(row);
+    const snapshot = row && structuredClone(row);
+    if (this.delayLookupsUntil) await this.delayLookupsUntil;
+    return snapshot;
   }
 
   async insert(user: NewUser): Promise<User> {
