@@ -45,6 +45,8 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   // rejected (Ajv's Fastify defaults drop them) and body values are never coerced, while
   // querystring and path values are converted from strings.
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // Fastify parses text/plain by default; the API takes JSON only, so anything else is a 415.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('user', null);
   app.addSchema(ImageDetailSchema);
   app.addSchema(ImageListSchema);
