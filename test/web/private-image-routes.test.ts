@@ -54,6 +54,14 @@ describe('POST /image 201', () => {
     expect(response.json().author).toBe('bob');
   });
 
+  it('accepts a password containing colons and non-ASCII characters, sent as UTF-8', async () => {
+    const password = 'pä:ss:wörd ✓ 日本';
+    await t.addUser('carol', password);
+    const response = await post(makeImageInput(), { authorization: basicHeader('carol', password) });
+    expect(response.statusCode).toBe(201);
+    expect(response.json().author).toBe('carol');
+  });
+
   it('accepts the limits: a 4000-character prompt and 20 tags of 64 characters', async () => {
     const tags = Array.from({ length: 20 }, (_, i) => `${i}`.padStart(64, 't'));
     const response = await post({ prompt: 'p'.repeat(4000), tags });
@@ -88,6 +96,16 @@ describe('POST /image 400', () => {
       url: '/image',
       headers: { authorization: auth, 'content-type': 'application/json' },
       payload: '{"prompt": "unterminated',
+    });
+    expectProblem(response, 400, 'BadRequestError');
+  });
+
+  it('rejects an empty JSON body with a BadRequestError', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/image',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      payload: '',
     });
     expectProblem(response, 400, 'BadRequestError');
   });
