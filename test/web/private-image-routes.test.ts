@@ -62,6 +62,17 @@ describe('POST /image 201', () => {
     expect(response.json().author).toBe('carol');
   });
 
+  it('keeps every one of 20 concurrent creates, each with its own guid and bytes', async () => {
+    const responses = await Promise.all(Array.from({ length: 20 }, () => post(makeImageInput())));
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(201));
+    const guids = new Set(responses.map((r) => r.json().guid as string));
+    expect(guids.size).toBe(20);
+    const listed = (await t.app.inject({ url: '/image?limit=200' })).json<{ guid: string }[]>().map((i) => i.guid);
+    expect(new Set(listed)).toEqual(guids);
+    const files = await readdir(t.context.config.imageDir);
+    expect(files.sort()).toEqual([...guids].map((g) => `${g}.png`).sort());
+  });
+
   it('accepts the limits: a 4000-character prompt and 20 tags of 64 characters', async () => {
     const tags = Array.from({ length: 20 }, (_, i) => `${i}`.padStart(64, 't'));
     const response = await post({ prompt: 'p'.repeat(4000), tags });
