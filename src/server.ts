@@ -29,7 +29,14 @@ export async function serve(config: Config, log: Logger): Promise<void> {
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an unexpected error');
     else log.info({ signal }, 'shutting down');
-    await app.close();
+    // app.close() ends the sockets idle at that moment; a socket whose response was still in flight
+    // would then idle on until keepAliveTimeout and hold the close past its deadline. Reap those too.
+    const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
+    try {
+      await app.close();
+    } finally {
+      clearInterval(reaper);
+    }
     await context.close();
   });
 

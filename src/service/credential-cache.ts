@@ -13,6 +13,9 @@ interface Entry {
  */
 export class CredentialCache {
   readonly #entries = new Map<string, Entry>();
+  // Bumped by every eviction. A verification that started before one may have read a hash that is
+  // no longer current, so it must not cache what it verified.
+  #epoch = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -34,8 +37,13 @@ export class CredentialCache {
     return entry.user;
   }
 
-  set(key: string, user: User): void {
-    if (this.ttlMs <= 0) return;
+  /** Take before reading a user's hash; hand it to set() afterwards. */
+  epoch(): number {
+    return this.#epoch;
+  }
+
+  set(key: string, user: User, readAtEpoch: number = this.#epoch): void {
+    if (this.ttlMs <= 0 || readAtEpoch !== this.#epoch) return;
     if (this.#entries.size >= this.maxEntries) {
       // Maps iterate in insertion order, so the first key is the oldest entry.
       const oldest = this.#entries.keys().next().value;
@@ -45,6 +53,7 @@ export class CredentialCache {
   }
 
   evictUser(username: string): void {
+    this.#epoch += 1;
     for (const [key, entry] of this.#entries) if (entry.user.username === username) this.#entries.delete(key);
   }
 }

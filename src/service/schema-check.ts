@@ -19,13 +19,13 @@ export function fieldErrorsOf(issues: Iterable<SchemaIssue>, root: string): Fiel
   const errors: FieldError[] = [];
   for (const issue of issues) {
     if (issue.keyword === 'boolean') continue; // repeats an additionalProperties issue
-    // TypeBox names the missing properties `requiredProperties`; Ajv (Fastify's default) `required`.
-    const params = issue.params as { additionalProperties?: string[]; required?: string[]; requiredProperties?: string[] };
-    const required = params.requiredProperties ?? params.required;
+    // TypeBox names missing properties in `requiredProperties`; Ajv in `missingProperty`, one per issue.
+    const params = issue.params as { additionalProperties?: string[]; requiredProperties?: string[]; missingProperty?: string };
+    const missing = params.requiredProperties ?? (params.missingProperty !== undefined ? [params.missingProperty] : []);
     if (issue.keyword === 'additionalProperties' && params.additionalProperties?.length) {
       for (const name of params.additionalProperties) errors.push({ path: `${root}${issue.instancePath}/${name}`, message: FRIENDLY['additionalProperties']! });
-    } else if (issue.keyword === 'required' && required?.length) {
-      for (const name of required) errors.push({ path: `${root}${issue.instancePath}/${name}`, message: 'is required' });
+    } else if (issue.keyword === 'required' && missing.length) {
+      for (const name of missing) errors.push({ path: `${root}${issue.instancePath}/${name}`, message: 'is required' });
     } else {
       errors.push({ path: `${root}${issue.instancePath}`, message: FRIENDLY[issue.keyword] ?? issue.message });
     }

@@ -51,12 +51,13 @@ export class UserService {
     const key = CredentialCache.keyOf(username, password);
     const cached = this.#cache.get(key);
     if (cached !== undefined) return cached;
+    const epoch = this.#cache.epoch();
     const found = await this.users.findByUsername(username);
     this.#decoyHash ??= hashPassword(randomBytes(16).toString('hex'), this.#scrypt);
     const hash = found?.passwordHash ?? (await this.#decoyHash);
     const matches = await verifyPassword(password, hash);
     if (found === undefined || !matches) throw new AuthenticationError('The username or password is wrong');
-    this.#cache.set(key, found.user);
+    this.#cache.set(key, found.user, epoch);
     return found.user;
   }
 

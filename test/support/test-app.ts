@@ -37,7 +37,8 @@ export interface TestAppOptions extends ContextOverrides {
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = await mkdtemp(join(tmpdir(), 'pixyproxy-test-'));
   const config = loadConfig({ DATA_DIR: dir, ...options.env });
-  const context = await openContext(config, silentLogger, {
+  // A logger given for the app also receives what the services log.
+  const context = await openContext(config, options.app?.logger ?? silentLogger, {
     generator: options.generator ?? new LocalImageGenerator({ width: 64, height: 64 }),
     scrypt: options.scrypt ?? TEST_SCRYPT,
   });

@@ -1,0 +1,184 @@
+import { Readable } from 'node:stream';
+import { ConstraintViolationError } from '../../src/core/errors.js';
+import type { ImageDetail, ImageRecord, NewImageRecord } from '../../src/core/models/image.js';
+import type { User, UserWithSecret } from '../../src/core/models/user.js';
+import type { ImageRepository, ListPageQuery, ListPageResult } from '../../src/data/image-repository.js';
+import type { NewUser, UserRepository } from '../../src/data/user-repository.js';
+import type { GeneratedImage, ImageGenerator } from '../../src/service/image-generator.js';
+import type { ByteRange, ImageStore, StoredFile } from '../../src/service/image-store.js';
+import { PNG_SIGNATURE } from './factories.js';
+
+function detailOf(image: NewImageRecord, updatedAt = image.createdAt): ImageDetail {
+  return {
+    guid: image.guid,
+    prompt: image.prompt,
+    filename: image.filename,
+    tags: [...image.tags],
+    author: image.author,
+    content_type: image.contentType,
+    byte_size: image.byteSize,
+    model: image.model,
+    size: image.size,
+    revised_prompt: image.revisedPrompt,
+    created_at: image.createdAt,
+    updated_at: updatedAt,
+  };
+}
+
+/** Newest first, ties broken by guid descending: the order the SQL repository promises. */
+function newestFirst(a: ImageDetail, b: ImageDetail): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? 1 : -1;
+  return a.guid < b.guid ? 1 : a.guid > b.guid ? -1 : 0;
+}
+
+/** An in-memory ImageRepository with the same contract as the SQL one. */
+export class InMemoryImageRepository implements ImageRepository {
+  readonly records = new Map<string, ImageRecord>();
+  /** Every query listPage received, to check what the service passed down. */
+  readonly listQueries: ListPageQuery[] = [];
+  /** When set, insert throws it instead of storing anything. */
+  failInsertWith: Error | undefined;
+
+  async insert(image: NewImageRecord): Promise<ImageDetail> {
+    if (this.failInsertWith) throw this.failInsertWith;
+    if (this.records.has(image.guid)) throw new ConstraintViolationError('duplicate guid');
+    const detail = detailOf(image);
+    this.records.set(image.guid, { detail, sha256: image.sha256 });
+    return structuredClone(detail);
+  }
+
+  async findByGuid(guid: string): Promise<ImageRecord | undefined> {
+    const record = this.records.get(guid);
+    return record && structuredClone(record);
+  }
+
+  async listPage(query: ListPageQuery): Promise<ListPageResult> {
+    this.listQueries.push(query);
+    const after = query.after;
+    const matching = [...this.records.values()]
+      .map((r) => r.detail)
+      .filter((d) => query.tag === undefined || d.tags.includes(query.tag))
+      .filter((d) => query.author === undefined || d.author === query.author)
+      .filter((d) => after === undefined || newestFirst(d, { ...d, created_at: after.createdAt, guid: after.guid }) > 0)
+      .sort(newestFirst);
+    const images = matching.slice(0, query.limit).map((d) => structuredClone(d));
+    const last = images.at(-1);
+    if (matching.length <= query.limit || last === undefined) return { images };
+    return { images, nextKey: { createdAt: last.created_at, guid: last.guid } };
+  }
+
+  async updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<ImageDetail | undefined> {
+    const record = this.records.get(guid);
+    if (record === undefined) return undefined;
+    record.detail = { ...record.detail, tags: [...tags], updated_at: updatedAt };
+    return structuredClone(record.detail);
+  }
+
+  async deleteByGuid(guid: string): Promise<boolean> {
+    return this.records.delete(guid);
+  }
+
+  async existingFilenames(filenames: readonly string[]): Promise<Set<string>> {
+    const stored = new Set([...this.records.values()].map((r) => r.detail.filename));
+    return new Set(filenames.filter((f) => stored.has(f)));
+  }
+}
+
+/** An in-memory UserRepository that counts lookups, so tests can see what the service asked for. */
+export class InMemoryUserRepository implements UserRepository {
+  readonly rows = new Map<string, UserWithSecret>();
+  lookups = 0;
+  /** When set, a lookup reads the row at once but answers only after this settles (a slow read). */
+  delayLookupsUntil: Promise<void> | undefined;
+
+  async findByUsername(username: string): Promise<UserWithSecret | undefined> {
+    this.lookups += 1;
+    const row = this.rows.get(username);
+    const snapshot = row && structuredClone(row);
+    if (this.delayLookupsUntil) await this.delayLookupsUntil;
+    return snapshot;
+  }
+
+  async insert(user: NewUser): Promise<User> {
+    if (this.rows.has(user.username)) throw new ConstraintViolationError('username taken');
+    const stored: User = { username: user.username, is_admin: user.isAdmin, created_at: user.createdAt };
+    this.rows.set(user.username, { user: stored, passwordHash: user.passwordHash });
+    return { ...stored };
+  }
+
+  async list(): Promise<User[]> {
+    return [...this.rows.values()].map((r) => ({ ...r.user })).sort((a, b) => a.username.localeCompare(b.username));
+  }
+
+  async count(): Promise<number> {
+    return this.rows.size;
+  }
+
+  async updatePassword(username: string, passwordHash: string): Promise<boolean> {
+    const row = this.rows.get(username);
+    if (row === undefined) return false;
+    row.passwordHash = passwordHash;
+    return true;
+  }
+
+  async deleteByUsername(username: string): Promise<boolean> {
+    return this.rows.delete(username);
+  }
+}
+
+/** Image bytes in a Map; `files` is what a test inspects to prove nothing was left behind. */
+export class InMemoryImageStore implements ImageStore {
+  readonly files = new Map<string, Buffer>();
+  readonly modifiedAt = new Date();
+
+  async put(filename: string, bytes: Uint8Array): Promise<void> {
+    this.files.set(filename, Buffer.from(bytes));
+  }
+
+  async open(filename: string, range?: ByteRange): Promise<Readable | undefined> {
+    const bytes = this.files.get(filename);
+    if (bytes === undefined) return undefined;
+    return Readable.from([range ? bytes.subarray(range.start, range.end + 1) : bytes]);
+  }
+
+  async stat(filename: string): Promise<StoredFile | undefined> {
+    const bytes = this.files.get(filename);
+    return bytes && { size: bytes.length, modifiedAt: this.modifiedAt };
+  }
+
+  async remove(filename: string): Promise<boolean> {
+    return this.files.delete(filename);
+  }
+
+  async *list(): AsyncIterable<string> {
+    yield* this.files.keys();
+  }
+}
+
+/** Bytes that start like a PNG and differ per prompt; enough for services, which never decode them. */
+export function fakePngBytes(prompt: string): Buffer {
+  return Buffer.concat([PNG_SIGNATURE, Buffer.from(prompt, 'utf8')]);
+}
+
+/** A generator that records the prompts it was given and can be told to fail. */
+export class FakeImageGenerator implements ImageGenerator {
+  readonly name = 'fake';
+  readonly prompts: string[] = [];
+  failWith: Error | undefined;
+
+  async generate(prompt: string): Promise<GeneratedImage> {
+    this.prompts.push(prompt);
+    if (this.failWith) throw this.failWith;
+    return { bytes: fakePngBytes(prompt), contentType: 'image/png', width: 8, height: 8, model: 'fake', revisedPrompt: null };
+  }
+}
+
+/** A generator that always throws `error`, for the web layer's failure paths. */
+export function failingGenerator(error: Error): ImageGenerator {
+  return {
+    name: 'failing',
+    generate: async () => {
+      throw error;
+    },
+  };
+}

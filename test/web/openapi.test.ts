@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+interface Operation {
+  operationId?: string;
+  security?: unknown[];
+  responses?: Record<string, unknown>;
+}
+
+describe('GET /openapi.json', () => {
+  it('documents the four image operations with their methods', async () => {
+    const response = await t.app.inject({ url: '/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const doc = response.json() as { openapi: string; paths: Record<string, Record<string, Operation>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ path, method, ...op })),
+    );
+    const byId = (id: string) => operations.find((op) => op.operationId === id);
+    expect(byId('createImage')).toMatchObject({ method: 'post', path: expect.stringMatching(/^\/image\/?$/) });
+    expect(byId('listImages')).toMatchObject({ method: 'get', path: expect.stringMatching(/^\/image\/?$/) });
+    expect(byId('getImage')).toMatchObject({ method: 'get', path: '/image/{guid}' });
+    expect(byId('getImageContent')).toMatchObject({ method: 'get', path: '/image/{guid}/content' });
+  });
+
+  it('marks only the create operation as needing Basic auth, with its statuses', async () => {
+    const doc = (await t.app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, Operation>> };
+    const ops = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
+    const create = ops.find((op) => op.operationId === 'createImage')!;
+    expect(create.security).toEqual([{ basicAuth: [] }]);
+    expect(Object.keys(create.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '401', '413', '415']));
+    for (const op of ops.filter((o) => o.operationId !== 'createImage')) expect(op.security).toBeUndefined();
+  });
+});
+
+describe('GET /docs', () => {
+  it('serves the docs UI', async () => {
+    let response = await t.app.inject({ url: '/docs' });
+    if (response.statusCode >= 300 && response.statusCode < 400) {
+      response = await t.app.inject({ url: new URL(response.headers['location'] as string, 'http://x/docs').pathname });
+    }
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/text\/html/);
+    expect(response.body).toMatch(/swagger/i);
+  });
+});
