@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
 import { describeDatabase, type Config } from './core/config.js';
 import { ensureInitialAdmin, openContext } from './compose.js';
-import { buildApp } from './web/app.js';
+import { buildApp, rateLimitsFrom } from './web/app.js';
 
 export const VERSION = '0.1.0';
 
@@ -20,7 +20,12 @@ export async function serve(config: Config, log: Logger): Promise<void> {
   if (admin.passwordFile) log.warn({ file: admin.passwordFile }, 'created user "admin"; its password is in this file');
   else if (admin.created) log.info('created user "admin" with PIXYPROXY_ADMIN_PASSWORD');
 
-  const app = await buildApp(context.services, { logger: log, trustProxy: config.trustProxy, version: VERSION });
+  const app = await buildApp(context.services, {
+    logger: log,
+    trustProxy: config.trustProxy,
+    version: VERSION,
+    rateLimits: rateLimitsFrom(config),
+  });
   // Deliberate timeouts: slow-loris clients cannot hold sockets, idle keep-alives are reaped.
   app.server.headersTimeout = 15_000;
   app.server.requestTimeout = 5 * 60_000;
