@@ -10,7 +10,7 @@ import type { PrivateImageService } from '../service/private-image-service.js';
 import type { PublicImageService } from '../service/public-image-service.js';
 import type { ReadinessService } from '../service/readiness-service.js';
 import type { UserService } from '../service/user-service.js';
-import { errorHandler } from './error-handler.js';
+import { errorHandler, frameworkErrors } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
 import { requestIdOf } from './request-id.js';
@@ -86,7 +86,10 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     genReqId: requestIdOf,
     trustProxy: options.trustProxy ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Parameters longer than the router's default (100) would be answered by Fastify itself with a
+    // plain 414; let them reach the route, whose schema refuses them as a 400 problem.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
+    frameworkErrors,
   });
   // TypeBox validates with the same compiled schemas the services use: unknown properties are
   // rejected (Ajv's Fastify defaults drop them) and body values are never coerced, while
