@@ -8,6 +8,7 @@ import { openDatabase } from './data/open-database.js';
 import { SqlUserRepository } from './data/user-repository.js';
 import { createGenerator } from './service/generators/create-generator.js';
 import type { ImageGenerator } from './service/image-generator.js';
+import { OrphanSweeper } from './service/orphan-sweeper.js';
 import { PrivateImageService } from './service/private-image-service.js';
 import { PublicImageService } from './service/public-image-service.js';
 import { ReadinessService } from './service/readiness-service.js';
@@ -23,6 +24,8 @@ export interface Context {
   store: FileImageStore;
   generator: ImageGenerator;
   services: AppServices;
+  /** Removes image files whose row never committed (start-up and `pixyproxy doctor`). */
+  sweeper: OrphanSweeper;
   migration: MigrationReport;
   close(): Promise<void>;
 }
@@ -55,7 +58,8 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       users,
       readiness: new ReadinessService(db),
     };
-    return { config, db, store, generator, services, migration, close: () => db.close() };
+    const sweeper = new OrphanSweeper({ store, images, log });
+    return { config, db, store, generator, services, sweeper, migration, close: () => db.close() };
   } catch (error) {
     await db.close();
     throw error;

@@ -16,6 +16,12 @@ export async function serve(config: Config, log: Logger): Promise<void> {
     { database: describeDatabase(config.database), image_dir: config.imageDir, generator: context.generator.name, migrations_applied: context.migration.applied },
     'database ready',
   );
+  // Files left by a crash between writing bytes and committing their row; in the background, so a
+  // large image directory does not delay start-up.
+  void context.sweeper
+    .sweep()
+    .then((report) => log.info({ ...report }, 'orphan sweep done'))
+    .catch((err: unknown) => log.warn({ err }, 'orphan sweep failed; run `pixyproxy doctor` later'));
   const admin = await ensureInitialAdmin(context);
   if (admin.passwordFile) log.warn({ file: admin.passwordFile }, 'created user "admin"; its password is in this file');
   else if (admin.created) log.info('created user "admin" with PIXYPROXY_ADMIN_PASSWORD');
