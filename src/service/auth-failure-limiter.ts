@@ -47,6 +47,14 @@ class FailureWindows {
     this.#windows.delete(key);
   }
 
+  /** Takes back one count (a reserved attempt that turned out not to be a failure). */
+  release(key: string, now: number): void {
+    const window = this.current(key, now);
+    if (window === undefined) return;
+    window.count -= 1;
+    if (window.count <= 0) this.#windows.delete(key);
+  }
+
   #evict(now: number): void {
     for (const [key, window] of this.#windows) if (window.resetAt <= now) this.#windows.delete(key);
     // Map iteration is insertion order: what remains first is the oldest window.
@@ -66,6 +74,11 @@ class FailureWindows {
  *   window once the username is locked, while the real user, on an address with no failures of its
  *   own, still logs in: a lock-out of the account by strangers is not possible.
  *
+ * An attempt is counted as a failure *before* its password is checked and taken back when it
+ * succeeds: otherwise a burst of concurrent guesses would all pass the check while the first ones are
+ * still being hashed. Concurrent attempts with the very same credentials share one check (and one
+ * count), so a client firing many requests at once with a correct password is not mistaken for one.
+ *
  * State lives in this process only; several replicas each keep their own counts.
  */
 export class AuthFailureLimiter {
@@ -74,6 +87,7 @@ export class AuthFailureLimiter {
   readonly #byUsername: FailureWindows;
   readonly #byPair: FailureWindows;
   readonly #now: () => number;
+  readonly #inFlight = new Map<string, Promise<unknown>>();
 
   constructor(options: AuthFailureLimiterOptions) {
     const maxEntries = options.maxEntries ?? 100_000;
@@ -93,6 +107,49 @@ export class AuthFailureLimiter {
     const byUsername = this.#byUsername.current(username, now);
     if (byUsername === undefined || byUsername.count < this.#limit) return;
     if (this.#byPair.current(pairKey(address, username), now) !== undefined) throw this.#refusal(byUsername, now);
+  }
+
+  /**
+   * Runs verify under the limits: refused with TooManyRequestsError when over them; otherwise counted
+   * as a failure until verify resolves (then forgiven) or rejects with an error isFailure accepts.
+   * credentialKey identifies the exact credentials (a hash, never the password) for sharing.
+   */
+  async attempt<T>(
+    address: string,
+    username: string,
+    credentialKey: string,
+    verify: () => Promise<T>,
+    isFailure: (error: unknown) => boolean,
+  ): Promise<T> {
+    const flightKey = `${pairKey(address, username)}\u0000${credentialKey}`;
+    const shared = this.#inFlight.get(flightKey) as Promise<T> | undefined;
+    if (shared !== undefined) return shared;
+    this.check(address, username);
+    this.recordFailure(address, username);
+    const flight = verify().then(
+      (result) => {
+        this.#forgive(address, username);
+        this.recordSuccess(address, username);
+        return result;
+      },
+      (error: unknown) => {
+        if (!isFailure(error)) this.#forgive(address, username);
+        throw error;
+      },
+    );
+    this.#inFlight.set(flightKey, flight);
+    try {
+      return await flight;
+    } finally {
+      this.#inFlight.delete(flightKey);
+    }
+  }
+
+  #forgive(address: string, username: string): void {
+    const now = this.#now();
+    this.#byAddress.release(address, now);
+    this.#byUsername.release(username, now);
+    this.#byPair.release(pairKey(address, username), now);
   }
 
   /** Counts one failed attempt; username is undefined when the credentials could not even be parsed. */

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { AuthenticationError } from '../core/errors.js';
 import type { AuthFailureLimiter } from '../service/auth-failure-limiter.js';
+import { CredentialCache } from '../service/credential-cache.js';
 import type { UserService } from '../service/user-service.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -39,16 +40,17 @@ export function basicAuth(users: UserService, limiter: AuthFailureLimiter) {
       }
       throw new AuthenticationError('This endpoint needs HTTP Basic credentials');
     }
-    limiter.check(request.ip, credentials.username);
-    try {
-      request.user = await users.verifyCredentials(credentials.username, credentials.password);
-    } catch (error) {
-      if (error instanceof AuthenticationError) {
-        limiter.recordFailure(request.ip, credentials.username);
-        request.log.info({ username: credentials.username.slice(0, 64), remote_address: request.ip }, 'authentication failed');
-      }
-      throw error;
-    }
-    limiter.recordSuccess(request.ip, credentials.username);
+    const { username, password } = credentials;
+    request.user = await limiter.attempt(
+      request.ip,
+      username,
+      CredentialCache.keyOf(username, password),
+      () => users.verifyCredentials(username, password),
+      (error) => {
+        const failed = error instanceof AuthenticationError;
+        if (failed) request.log.info({ username: username.slice(0, 64), remote_address: request.ip }, 'authentication failed');
+        return failed;
+      },
+    );
   };
 }

@@ -57,6 +57,21 @@ describe('failed Basic-auth attempts', () => {
   });
 });
 
+describe('concurrent login attempts', () => {
+  it('counts guesses before they are verified, so a burst from one address gets no more than the limit checked', async () => {
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => create(basicHeader('alice', `burst guess ${i}`), '10.0.1.1')));
+    const statuses = burst.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(LIMIT);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(20 - LIMIT);
+  });
+
+  it('lets a burst of correct logins from one client through even with a cold credential cache', async () => {
+    const burst = await Promise.all(Array.from({ length: 10 }, () => t.app.inject({ url: '/image', method: 'POST', headers: { authorization: alice }, payload: { prompt: '' }, remoteAddress: '10.0.1.2' })));
+    // Authenticated, then refused by validation: none of them is a 401 or 429.
+    expect(burst.map((r) => r.statusCode)).toEqual(Array(10).fill(400));
+  });
+});
+
 describe('POST /image rate limit', () => {
   it('answers 429 problem+json with Retry-After after CREATE_RATE_LIMIT creates by one user in a minute', async () => {
     expect((await create(alice)).statusCode).toBe(201);
