@@ -12,6 +12,8 @@ const USAGE = `Usage: pixyproxy <command>
 Commands:
   serve                              run the HTTP server (the default)
   migrate                            apply pending database migrations and exit
+  doctor [--dry-run]                 remove image files that no row refers to (older than 5 minutes)
+                                     and leftovers of interrupted writes; print what was found
   user add NAME [--admin] [--password-stdin]
                                      add a user; the password is read from standard input
                                      (--password-stdin) or asked for on the terminal
@@ -104,6 +106,19 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'user':
       return userCommand(config, rest);
+    case 'doctor': {
+      const { values } = parseArgs({ args: rest, options: { 'dry-run': { type: 'boolean', default: false } } });
+      const dryRun = values['dry-run'];
+      const report = await withContext(config, (c) => c.sweeper.sweep({ dryRun }));
+      console.log(
+        `image files scanned: ${report.scanned}\n` +
+          `orphans (no row, older than 5 minutes): ${report.orphans}\n` +
+          `recent files without a row (kept; a create may be in flight): ${report.recent}\n` +
+          `interrupted writes (.tmp-*): ${report.temporary}\n` +
+          `${dryRun ? 'dry run: nothing removed' : `removed: ${report.removed}`}`,
+      );
+      return;
+    }
     default:
       throw new ConfigurationError(`unknown command "${command}"\n\n${USAGE}`);
   }

@@ -9,6 +9,7 @@ import { SqlUserRepository } from './data/user-repository.js';
 import { GenerationLimiter } from './service/generation-limiter.js';
 import { createGenerator } from './service/generators/create-generator.js';
 import type { ImageGenerator } from './service/image-generator.js';
+import { OrphanSweeper } from './service/orphan-sweeper.js';
 import { PrivateImageService } from './service/private-image-service.js';
 import { PublicImageService } from './service/public-image-service.js';
 import { ReadinessService } from './service/readiness-service.js';
@@ -24,6 +25,8 @@ export interface Context {
   store: FileImageStore;
   generator: ImageGenerator;
   services: AppServices;
+  /** Removes image files whose row never committed (start-up and `pixyproxy doctor`). */
+  sweeper: OrphanSweeper;
   migration: MigrationReport;
   close(): Promise<void>;
 }
@@ -60,7 +63,8 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       users,
       readiness: new ReadinessService(db),
     };
-    return { config, db, store, generator, services, migration, close: () => db.close() };
+    const sweeper = new OrphanSweeper({ store, images, log });
+    return { config, db, store, generator, services, sweeper, migration, close: () => db.close() };
   } catch (error) {
     await db.close();
     throw error;

@@ -2,16 +2,30 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './core/config.js';
 
 /** Paths pino blanks out wherever they appear in a log object: credentials never reach a log line. */
+// pino's `*` matches one level only, so the nested places a Config object puts secrets are listed
+// both at the top and one level down (e.g. `{ config }`).
 export const REDACTED_PATHS = [
   'authorization',
+  '*.authorization',
   'headers.authorization',
   'req.headers.authorization',
-  'req.headers.cookie',
+  'cookie',
+  '*.cookie',
   'headers.cookie',
+  'req.headers.cookie',
+  'headers["set-cookie"]',
+  'headers["x-api-key"]',
+  'req.headers["x-api-key"]',
   'password',
   '*.password',
+  'adminPassword',
+  '*.adminPassword',
+  'database.password',
+  '*.database.password',
   'apiKey',
   '*.apiKey',
+  'openai.apiKey',
+  '*.openai.apiKey',
   'api_key',
   '*.api_key',
 ];

@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
 import { describeDatabase, type Config } from './core/config.js';
 import { ensureInitialAdmin, openContext } from './compose.js';
-import { buildApp } from './web/app.js';
+import { buildApp, rateLimitsFrom } from './web/app.js';
 
 export const VERSION = '0.1.0';
 
@@ -16,11 +16,22 @@ export async function serve(config: Config, log: Logger): Promise<void> {
     { database: describeDatabase(config.database), image_dir: config.imageDir, generator: context.generator.name, migrations_applied: context.migration.applied },
     'database ready',
   );
+  // Files left by a crash between writing bytes and committing their row; in the background, so a
+  // large image directory does not delay start-up.
+  void context.sweeper
+    .sweep()
+    .then((report) => log.info({ ...report }, 'orphan sweep done'))
+    .catch((err: unknown) => log.warn({ err }, 'orphan sweep failed; run `pixyproxy doctor` later'));
   const admin = await ensureInitialAdmin(context);
   if (admin.passwordFile) log.warn({ file: admin.passwordFile }, 'created user "admin"; its password is in this file');
   else if (admin.created) log.info('created user "admin" with PIXYPROXY_ADMIN_PASSWORD');
 
-  const app = await buildApp(context.services, { logger: log, trustProxy: config.trustProxy, version: VERSION });
+  const app = await buildApp(context.services, {
+    logger: log,
+    trustProxy: config.trustProxy,
+    version: VERSION,
+    rateLimits: rateLimitsFrom(config),
+  });
   // Deliberate timeouts: slow-loris clients cannot hold sockets, idle keep-alives are reaped.
   app.server.headersTimeout = 15_000;
   app.server.requestTimeout = 5 * 60_000;

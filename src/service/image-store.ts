@@ -22,4 +22,13 @@ export interface ImageStore {
   remove(filename: string): Promise<boolean>;
   /** Every stored filename, for the orphan sweep. */
   list(): AsyncIterable<string>;
+  /** Leftovers of writes that never finished (a crash between temp file and rename), for the sweep. */
+  listTemporary(): AsyncIterable<StoredTemporary>;
+  /** Removes one such leftover; true when a file was removed. */
+  removeTemporary(name: string): Promise<boolean>;
+}
+
+export interface StoredTemporary {
+  name: string;
+  modifiedAt: Date;
 }

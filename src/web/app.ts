@@ -1,7 +1,11 @@
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import type { Config } from '../core/config.js';
 import { ImageDetailSchema, ImageListSchema } from '../core/models/image.js';
 import { ProblemSchema } from '../core/models/problem.js';
+import { AuthFailureLimiter } from '../service/auth-failure-limiter.js';
 import type { PrivateImageService } from '../service/private-image-service.js';
 import type { PublicImageService } from '../service/public-image-service.js';
 import type { ReadinessService } from '../service/readiness-service.js';
@@ -22,12 +26,55 @@ export interface AppServices {
   readiness: ReadinessService;
 }
 
+export interface RateLimits {
+  /** Creates allowed per user per minute (CREATE_RATE_LIMIT). */
+  createsPerMinute: number;
+  /** Failed Basic-auth attempts allowed per client address and per username per window. */
+  authFailureLimit: number;
+  authFailureWindowMs: number;
+}
+
+/** The same defaults as the configuration's. */
+export const DEFAULT_RATE_LIMITS: RateLimits = { createsPerMinute: 30, authFailureLimit: 10, authFailureWindowMs: 15 * 60_000 };
+
+export function rateLimitsFrom(config: Pick<Config, 'createRateLimit' | 'authFailureLimit' | 'authFailureWindowMs'>): RateLimits {
+  return {
+    createsPerMinute: config.createRateLimit,
+    authFailureLimit: config.authFailureLimit,
+    authFailureWindowMs: config.authFailureWindowMs,
+  };
+}
+
 export interface AppOptions {
   /** A pino logger; the app logs nothing when absent. */
   logger?: FastifyBaseLogger;
+  /** Whether X-Forwarded-For is believed (true, or a list of proxy addresses/CIDRs); see docs/SECURITY.md. */
   trustProxy?: boolean | string;
   version?: string;
+  rateLimits?: RateLimits;
 }
+
+/**
+ * Content-Security-Policy for every response. The API itself answers JSON and images only; the
+ * policy is written for the one HTML page, the /docs UI, which loads its scripts, styles and images
+ * from this origin (plus inline styles and data: images that swagger-ui uses).
+ */
+const CONTENT_SECURITY_POLICY = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    baseUri: ["'self'"],
+    connectSrc: ["'self'"],
+    fontSrc: ["'self'", 'data:'],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    imgSrc: ["'self'", 'data:'],
+    objectSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    scriptSrcAttr: ["'none'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+  },
+};
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -39,7 +86,9 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     genReqId: requestIdOf,
     trustProxy: options.trustProxy ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Parameters longer than the router's default (100) would be answered by Fastify itself with a
+    // plain 414; let them reach the route, whose schema refuses them as a 400 problem.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
     frameworkErrors: frameworkErrorHandler,
   });
   // TypeBox validates with the same compiled schemas the services use: unknown properties are
@@ -53,12 +102,26 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   app.addSchema(ImageDetailSchema);
   app.addSchema(ImageListSchema);
   app.addSchema(ProblemSchema);
+  const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
 
   await app.register(requestLogging);
   await app.register(errorHandler);
+  await app.register(helmet, {
+    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+    // Images are meant to be embedded by other sites (<img src>); same-origin would block that.
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+  // Only routes that ask for a limit (config.rateLimit) are limited; see private-image-routes.ts.
+  await app.register(rateLimit, { global: false });
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
   await app.register(publicImageRoutes, { prefix: '/image', images: services.publicImages });
-  await app.register(privateImageRoutes, { prefix: '/image', images: services.privateImages, users: services.users });
+  await app.register(privateImageRoutes, {
+    prefix: '/image',
+    images: services.privateImages,
+    users: services.users,
+    authLimiter: new AuthFailureLimiter({ limit: limits.authFailureLimit, windowMs: limits.authFailureWindowMs }),
+    createRateLimit: limits.createsPerMinute,
+  });
   return app;
 }

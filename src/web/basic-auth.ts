@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { AuthenticationError } from '../core/errors.js';
+import type { AuthFailureLimiter } from '../service/auth-failure-limiter.js';
+import { CredentialCache } from '../service/credential-cache.js';
 import type { UserService } from '../service/user-service.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -21,13 +23,34 @@ export function parseBasicAuthorization(header: string | undefined): BasicCreden
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** An onRequest hook for the private router: sets request.user or fails with 401 before the body is read. */
-export function basicAuth(users: UserService) {
+/**
+ * An onRequest hook for the private router: sets request.user or fails with 401 before the body is
+ * read. Failed attempts are counted by the limiter (per client address and username); a client over
+ * its limit gets 429 before any password is hashed.
+ */
+export function basicAuth(users: UserService, limiter: AuthFailureLimiter) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
-    const credentials = parseBasicAuthorization(request.headers.authorization);
+    const header = request.headers.authorization;
+    const credentials = parseBasicAuthorization(header);
     if (credentials === undefined) {
+      // A missing header is the normal first step of the Basic challenge; a garbled one is a failure.
+      if (header !== undefined) {
+        limiter.check(request.ip, undefined);
+        limiter.recordFailure(request.ip, undefined);
+      }
       throw new AuthenticationError('This endpoint needs HTTP Basic credentials');
     }
-    request.user = await users.verifyCredentials(credentials.username, credentials.password);
+    const { username, password } = credentials;
+    request.user = await limiter.attempt(
+      request.ip,
+      username,
+      CredentialCache.keyOf(username, password),
+      () => users.verifyCredentials(username, password),
+      (error) => {
+        const failed = error instanceof AuthenticationError;
+        if (failed) request.log.info({ username: username.slice(0, 64), remote_address: request.ip }, 'authentication failed');
+        return failed;
+      },
+    );
   };
 }

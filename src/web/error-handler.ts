@@ -1,10 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { EndpointNotFoundError } from '../core/errors.js';
+import { BadRequestError, EndpointNotFoundError } from '../core/errors.js';
 import { asPixyproxyError, problemFor } from './problem.js';
 import { finishRequest, startRequest } from './request-logging.js';
 
-function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const ours = asPixyproxyError(error);
   const { status, body, retryAfterSeconds } = problemFor(ours, request.url.split('?')[0] ?? '/', request.id);
   // Logged through request.log so the line carries the request id.
@@ -18,15 +18,21 @@ function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyRepl
 }
 
 /**
- * For the few faults Fastify answers before routing, hooks and the error handler (a malformed
- * percent-encoding in the path, a path parameter over the router's length limit): the same
- * problem+json, request id and log lines as every other response.
+ * Fastify answers a few malformed URLs itself (a malformed percent-encoding in the path), before
+ * routing and before any hook runs, so neither the request log nor helmet sees them. This handler makes
+ * those answers problem+json too, with the request's two log lines and a strict header set, since the
+ * body is never meant to be rendered.
  */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   startRequest(request, reply);
   // No onResponse hook runs on this path, so the closing line is logged here.
   reply.raw.once('finish', () => finishRequest(request, reply));
-  return sendProblem(error, request, reply);
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+  const refused = error.code === 'FST_ERR_BAD_URL' ? new BadRequestError('The URL is not validly percent-encoded', { cause: error }) : error;
+  return sendProblem(refused, request, reply);
 }
 
 /** The one place where failures become responses: RFC 9457 problem+json, no stack traces. */

@@ -43,6 +43,8 @@ class RemoveFailingStore implements ImageStore {
   open: ImageStore['open'] = (filename, range) => this.inner.open(filename, range);
   stat = (filename: string) => this.inner.stat(filename);
   list = () => this.inner.list();
+  listTemporary = () => this.inner.listTemporary();
+  removeTemporary = (name: string) => this.inner.removeTemporary(name);
   async remove(): Promise<boolean> {
     throw Object.assign(new Error('EBUSY: resource busy or locked'), { code: 'EBUSY' });
   }

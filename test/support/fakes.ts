@@ -5,7 +5,7 @@ import type { User, UserWithSecret } from '../../src/core/models/user.js';
 import type { ImageRepository, ListPageQuery, ListPageResult } from '../../src/data/image-repository.js';
 import type { NewUser, UserRepository } from '../../src/data/user-repository.js';
 import type { GeneratedImage, ImageGenerator } from '../../src/service/image-generator.js';
-import type { ByteRange, ImageStore, StoredFile } from '../../src/service/image-store.js';
+import type { ByteRange, ImageStore, StoredFile, StoredTemporary } from '../../src/service/image-store.js';
 import { PNG_SIGNATURE } from './factories.js';
 
 function detailOf(image: NewImageRecord, updatedAt = image.createdAt): ImageDetail {
@@ -152,6 +152,13 @@ export class InMemoryImageStore implements ImageStore {
 
   async *list(): AsyncIterable<string> {
     yield* this.files.keys();
+  }
+
+  // Writes are atomic in memory, so there are never temporary leftovers.
+  async *listTemporary(): AsyncIterable<StoredTemporary> {}
+
+  async removeTemporary(): Promise<boolean> {
+    return false;
   }
 }
 

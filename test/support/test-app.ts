@@ -6,7 +6,7 @@ import { openContext, type Context, type ContextOverrides } from '../../src/comp
 import { loadConfig } from '../../src/core/config.js';
 import { LocalImageGenerator } from '../../src/service/generators/local-generator.js';
 import { silentLogger } from '../../src/service/service-logger.js';
-import { buildApp, type AppOptions } from '../../src/web/app.js';
+import { buildApp, rateLimitsFrom, type AppOptions } from '../../src/web/app.js';
 
 /** Cheap scrypt for tests: the parameters travel with each hash, so verification is unchanged. */
 export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
@@ -36,13 +36,17 @@ export interface TestAppOptions extends ContextOverrides {
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = await mkdtemp(join(tmpdir(), 'pixyproxy-test-'));
-  const config = loadConfig({ DATA_DIR: dir, ...options.env });
+  // Limits high enough that ordinary tests never meet them; the rate-limit tests set their own.
+  const config = loadConfig({ DATA_DIR: dir, CREATE_RATE_LIMIT: '1000000', AUTH_FAILURE_LIMIT: '1000000', ...options.env });
   // A logger given for the app also receives what the services log.
   const context = await openContext(config, options.app?.logger ?? silentLogger, {
     generator: options.generator ?? new LocalImageGenerator({ width: 64, height: 64 }),
     scrypt: options.scrypt ?? TEST_SCRYPT,
   });
-  const app = await buildApp(context.services, options.app);
+  const app = await buildApp(context.services, {
+    rateLimits: rateLimitsFrom(config),
+    ...options.app,
+  });
   await app.ready();
   return {
     app,

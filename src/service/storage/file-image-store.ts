@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, opendir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ByteRange, ImageStore, StoredFile } from '../image-store.js';
+import type { ByteRange, ImageStore, StoredFile, StoredTemporary } from '../image-store.js';
 
 // Filenames are generated from guids; anything else (a path separator, "..") is refused outright.
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TEMP_PREFIX = '.tmp-';
+const TEMP_NAME = /^\.tmp-[A-Za-z0-9-]{1,64}$/;
 
 function isMissing(error: unknown): boolean {
   return (error as { code?: unknown }).code === 'ENOENT';
@@ -91,6 +92,30 @@ export class FileImageStore implements ImageStore {
     await this.#ensureDir();
     for await (const entry of await opendir(this.dir)) {
       if (entry.isFile() && SAFE_NAME.test(entry.name) && !entry.name.startsWith(TEMP_PREFIX)) yield entry.name;
+    }
+  }
+
+  async *listTemporary(): AsyncIterable<StoredTemporary> {
+    await this.#ensureDir();
+    for await (const entry of await opendir(this.dir)) {
+      if (!entry.isFile() || !entry.name.startsWith(TEMP_PREFIX)) continue;
+      try {
+        const info = await stat(join(this.dir, entry.name));
+        yield { name: entry.name, modifiedAt: info.mtime };
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+      }
+    }
+  }
+
+  async removeTemporary(name: string): Promise<boolean> {
+    if (!TEMP_NAME.test(name)) throw new Error(`not a temporary file: ${name}`);
+    try {
+      await unlink(join(this.dir, name));
+      return true;
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
     }
   }
 }

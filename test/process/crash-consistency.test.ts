@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalImageGenerator } from '../../src/service/generators/local-generator.js';
+import { basicHeader } from '../support/test-app.js';
+import { runCli, startServer, type ServerProcess } from '../support/server-process.js';
+
+const PASSWORD = 'crash test password';
+const CREATES = 100;
+const KILL_AFTER_ACKS = 30;
+const SIZE = 128;
+let dir: string;
+const servers: ServerProcess[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pixyproxy-crash-'));
+});
+afterAll(async () => {
+  for (const server of servers) if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+});
+
+function env(): Record<string, string> {
+  return { DATA_DIR: dir, PIXYPROXY_ADMIN_PASSWORD: PASSWORD, IMAGE_SIZE: `${SIZE}x${SIZE}`, CREATE_RATE_LIMIT: '100000' };
+}
+
+interface Ack {
+  guid: string;
+  prompt: string;
+}
+
+function create(address: string, prompt: string): Promise<Ack | undefined> {
+  return new Promise((resolve) => {
+    const req = request(`${address}/image`, {
+      method: 'POST',
+      agent: false,
+      headers: { authorization: basicHeader('admin', PASSWORD), 'content-type': 'application/json' },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      res.on('end', () => resolve(res.statusCode === 201 ? { guid: (JSON.parse(body) as { guid: string }).guid, prompt } : undefined));
+      res.on('error', () => resolve(undefined));
+    });
+    // A connection cut by the kill is an unacknowledged create: the client cannot know its fate.
+    req.on('error', () => resolve(undefined));
+    req.end(JSON.stringify({ prompt }));
+  });
+}
+
+describe('SIGKILL during 100 concurrent creates', () => {
+  it('keeps every acknowledged image with identical bytes, no row without its file, and doctor sweeps only orphans', async () => {
+    const server = await startServer(env());
+    servers.push(server);
+    const acks: Ack[] = [];
+    // One create first, so the burst finds the credentials cached instead of running 100 scrypts.
+    const warmUp = await create(server.address, 'crash test warm-up');
+    expect(warmUp).toBeDefined();
+    acks.push(warmUp!);
+    let killed = false;
+    const all = Array.from({ length: CREATES }, (_, i) =>
+      create(server.address, `crash test image ${i}`).then((ack) => {
+        if (ack && !killed) acks.push(ack);
+        if (acks.length >= KILL_AFTER_ACKS + 1 && !killed) {
+          killed = true;
+          server.child.kill('SIGKILL');
+        }
+      }),
+    );
+    await Promise.all(all);
+    expect(await server.exited).toBe('SIGKILL');
+    expect(acks.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
+    expect(acks.length, 'the kill landed mid-way').toBeLessThan(CREATES);
+
+    const restarted = await startServer(env());
+    servers.push(restarted);
+    const generator = new LocalImageGenerator({ width: SIZE, height: SIZE });
+    let recovered = 0;
+    for (const ack of acks) {
+      const response = await fetch(`${restarted.address}/image/${ack.guid}/content`);
+      expect(response.status, ack.guid).toBe(200);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      expect(`"${sha}"`).toBe(response.headers.get('etag'));
+      // The generator is deterministic: the same prompt must give exactly the bytes that were acknowledged.
+      expect(sha).toBe(createHash('sha256').update((await generator.generate(ack.prompt)).bytes).digest('hex'));
+      recovered += 1;
+    }
+    restarted.child.kill('SIGTERM');
+    expect(await restarted.exited).toBe(0);
+
+    const imageDir = join(dir, 'images');
+    const db = new BetterSqlite3(join(dir, 'pixyproxy.db'), { readonly: true });
+    const rows = db.prepare('SELECT filename FROM image').all() as Array<{ filename: string }>;
+    db.close();
+    const missing = rows.filter((row) => !existsSync(join(imageDir, row.filename)));
+    expect(missing).toEqual([]);
+    const withRow = new Set(rows.map((row) => row.filename));
+    const files = await readdir(imageDir);
+    const orphans = files.filter((name) => !withRow.has(name));
+    console.log(`crash: ${CREATES + 1} creates sent, ${acks.length} acknowledged, ${recovered} recovered; ${rows.length} rows committed, ${orphans.length} orphan/temp files`);
+
+    // Age every file past the sweep's grace period, then let doctor loose: only orphans may go.
+    const old = new Date(Date.now() - 60 * 60_000);
+    for (const name of files) await utimes(join(imageDir, name), old, old);
+    const doctor = runCli(['doctor'], { DATA_DIR: dir, LOG_LEVEL: 'warn' });
+    let output = '';
+    doctor.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    const code = await new Promise((resolve) => doctor.on('exit', resolve));
+    expect(code, output).toBe(0);
+    expect(output).toContain(`removed: ${orphans.length}`);
+    expect((await readdir(imageDir)).sort()).toEqual([...withRow].sort());
+  }, 180_000);
+});
