@@ -222,7 +222,17 @@ export class MysqlTestServer {
     this.#process = undefined;
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open but nothing answers, like a hung host. */
+  freeze(): void {
+    this.#process?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.#process?.kill('SIGCONT');
+  }
+
   async destroy(): Promise<void> {
+    this.thaw();
     await this.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
