@@ -101,6 +101,7 @@ export class MysqlTestServer {
     try {
       server.#initialise();
       await server.start();
+      await server.#dropAnonymousUsers();
       return server;
     } catch (error) {
       await server.destroy();
@@ -193,6 +194,18 @@ export class MysqlTestServer {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  // mariadb-install-db creates anonymous ''@'localhost' accounts, which would shadow a test's
+  // 'someone'@'%' for clients on 127.0.0.1 (the more specific host wins).
+  async #dropAnonymousUsers(): Promise<void> {
+    const connection = await mysql.createConnection({ uri: this.url });
+    try {
+      const [rows] = await connection.query("SELECT Host AS host FROM mysql.user WHERE User = ''");
+      for (const { host } of rows as Array<{ host: string }>) await connection.query("DROP USER ''@?", [host]);
+    } finally {
+      await connection.end();
     }
   }
 
