@@ -9,6 +9,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    // CI lists every test by name, so its log shows the suites ran on both engines.
+    reporters: process.env['CI'] === 'true' ? ['verbose'] : ['default'],
   },
 });

@@ -16,6 +16,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const external = process.env['TEST_MYSQL_URL']?.trim();
   if (external) {
+    console.info(`MySQL suites run against TEST_MYSQL_URL (${new URL(external).host})`);
     project.provide('mysqlServerUrl', external);
     return undefined;
   }
@@ -27,6 +28,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined;
   }
   const server = await MysqlTestServer.create();
+  console.info(`MySQL suites run against a throwaway ${server.version} on 127.0.0.1:${server.port}`);
   project.provide('mysqlServerUrl', server.url);
   return () => server.destroy();
 }

@@ -76,8 +76,13 @@ export class MysqlTestServer {
     readonly binary: string,
     readonly dir: string,
     readonly port: number,
-    readonly isMariaDb: boolean,
+    /** As the binary reports it, e.g. `mariadbd  Ver 10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu`. */
+    readonly version: string,
   ) {}
+
+  get isMariaDb(): boolean {
+    return /mariadb/i.test(this.version);
+  }
 
   get datadir(): string {
     return join(this.dir, 'data');
@@ -95,9 +100,9 @@ export class MysqlTestServer {
   /** Initialises a datadir with mariadb-install-db (or mysqld --initialize-insecure) and starts the server. */
   static async create(binary = findServerBinary()): Promise<MysqlTestServer> {
     if (binary === undefined) throw new Error('no mariadbd or mysqld binary found on PATH or in /usr/sbin');
-    const version = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout ?? '';
+    const version = (spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout ?? '').trim().replace(/^\S+\s+/, '');
     const dir = await mkdtemp(join(tmpdir(), 'pixyproxy-mysql-'));
-    const server = new MysqlTestServer(binary, dir, await freePort(), /mariadb/i.test(version));
+    const server = new MysqlTestServer(binary, dir, await freePort(), version);
     try {
       server.#initialise();
       await server.start();
