@@ -1,0 +1,102 @@
+/**
+ * GET /image/{guid} latency on SQLite vs MySQL/MariaDB: the same app, 1,000 images, random guids.
+ *
+ *   npx tsx bench/engine-detail-latency.ts [--duration 10] [--connections 16] [--images 1000]
+ *
+ * MySQL: BENCH_MYSQL_URL=mysql://user:pass@host:port/ (a database is created and dropped on it), or
+ * else a throwaway server started from the local mariadbd/mysqld, as the tests do.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { openContext } from '../src/compose.js';
+import { loadConfig } from '../src/core/config.js';
+import { SqlImageRepository } from '../src/data/image-repository.js';
+import { LocalImageGenerator } from '../src/service/generators/local-generator.js';
+import { silentLogger } from '../src/service/service-logger.js';
+import { buildApp } from '../src/web/app.js';
+import { makeImageRecord } from '../test/support/factories.js';
+import { createTestDatabase, MysqlTestServer } from '../test/support/mysql-server.js';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '16' },
+    images: { type: 'string', default: '1000' },
+  },
+});
+const DURATION_S = Number(values.duration);
+const CONNECTIONS = Number(values.connections);
+const IMAGES = Number(values.images);
+
+interface Result {
+  engine: string;
+  requests: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  non2xx: number;
+}
+
+async function measure(engine: string, databaseUrl: string): Promise<Result> {
+  const dir = await mkdtemp(join(tmpdir(), 'pixyproxy-bench-'));
+  const context = await openContext(loadConfig({ DATA_DIR: dir, DATABASE_URL: databaseUrl }), silentLogger, {
+    generator: new LocalImageGenerator({ width: 64, height: 64 }),
+  });
+  const app = await buildApp(context.services);
+  try {
+    const repo = new SqlImageRepository(context.db);
+    const guids: string[] = [];
+    for (let i = 0; i < IMAGES; i += 1) guids.push((await repo.insert(makeImageRecord({ tags: ['bench'] }))).guid);
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const run = (duration: number) =>
+      autocannon({
+        url: address,
+        connections: CONNECTIONS,
+        duration,
+        requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/image/${guids[Math.floor(Math.random() * guids.length)]}` }) }],
+      });
+    await run(2); // warm-up: JIT, statement caches, pool connections
+    const result = await run(DURATION_S);
+    return {
+      engine,
+      requests: result.requests.total,
+      rps: Math.round(result.requests.average),
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      non2xx: result.non2xx,
+    };
+  } finally {
+    await app.close();
+    await context.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const results: Result[] = [];
+const sqliteDir = await mkdtemp(join(tmpdir(), 'pixyproxy-bench-sqlite-'));
+try {
+  results.push(await measure('sqlite', `sqlite:${join(sqliteDir, 'bench.db')}`));
+} finally {
+  await rm(sqliteDir, { recursive: true, force: true });
+}
+
+const external = process.env['BENCH_MYSQL_URL'];
+const server = external ? undefined : await MysqlTestServer.create();
+try {
+  const database = await createTestDatabase(external ?? server!.url, 'pixyproxy_bench');
+  try {
+    results.push(await measure(`mysql (${server ? server.version.split(' ')[1] : 'BENCH_MYSQL_URL'})`, database.url));
+  } finally {
+    await database.drop();
+  }
+} finally {
+  await server?.destroy();
+}
+
+console.log(`GET /image/{guid}, ${IMAGES} images, ${CONNECTIONS} connections, ${DURATION_S} s after a 2 s warm-up`);
+console.table(results);
