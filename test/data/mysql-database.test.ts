@@ -50,5 +50,4 @@ describe('MysqlDatabase without a reachable server', () => {
       Array(12).fill('DBConnectionError'),
     );
   });
-
 });
