@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   try {
     const database = await createTestDatabase(external ?? server!.url, 'pixyproxy_bench');
     try {
-      results.push(await measure(`mysql (${server ? server.version.split(' ')[1] : 'BENCH_MYSQL_URL'})`, database.url));
+      results.push(await measure(`mysql (${server ? server.version.split(' ')[0] : 'BENCH_MYSQL_URL'})`, database.url));
     } finally {
       await database.drop();
     }

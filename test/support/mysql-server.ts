@@ -76,7 +76,7 @@ export class MysqlTestServer {
     readonly binary: string,
     readonly dir: string,
     readonly port: number,
-    /** As the binary reports it, e.g. `mariadbd  Ver 10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu`. */
+    /** As the binary reports it, e.g. `10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu on x86_64 (Debian 12)`. */
     readonly version: string,
   ) {}
 
@@ -100,7 +100,7 @@ export class MysqlTestServer {
   /** Initialises a datadir with mariadb-install-db (or mysqld --initialize-insecure) and starts the server. */
   static async create(binary = findServerBinary()): Promise<MysqlTestServer> {
     if (binary === undefined) throw new Error('no mariadbd or mysqld binary found on PATH or in /usr/sbin');
-    const version = (spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout ?? '').trim().replace(/^\S+\s+/, '');
+    const version = (spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout ?? '').trim().replace(/^\S+\s+(?:Ver\s+)?/, '');
     const dir = await mkdtemp(join(tmpdir(), 'pixyproxy-mysql-'));
     const server = new MysqlTestServer(binary, dir, await freePort(), version);
     try {
