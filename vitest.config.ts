@@ -3,10 +3,13 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // One throwaway MySQL server for the whole run (or TEST_MYSQL_URL); each test file makes its own database.
+    globalSetup: ['test/support/mysql-global-setup.ts'],
     // Each file gets a fresh module graph; files run in parallel on the two cores.
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    // CI lists every test by name, so its log shows the suites ran on both engines.
+    reporters: process.env['CI'] === 'true' ? ['verbose'] : ['default'],
   },
 });

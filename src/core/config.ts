@@ -11,7 +11,10 @@ export type DatabaseConfig =
       password: string;
       database: string;
       poolSize: number;
+      /** Bound on opening a connection and on waiting for a free one in the pool. */
       connectTimeoutMs: number;
+      /** Bound on one query; a server that stops answering fails the request instead of hanging it. */
+      queryTimeoutMs: number;
     };
 
 export type GeneratorKind = 'local' | 'openai';
@@ -87,7 +90,9 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
-function mysqlFromUrl(raw: string, poolSize: number, connectTimeoutMs: number): DatabaseConfig {
+type PoolSettings = Pick<Extract<DatabaseConfig, { kind: 'mysql' }>, 'poolSize' | 'connectTimeoutMs' | 'queryTimeoutMs'>;
+
+function mysqlFromUrl(raw: string, pool: PoolSettings): DatabaseConfig {
   let url: URL;
   try {
     url = new URL(raw);
@@ -105,14 +110,16 @@ function mysqlFromUrl(raw: string, poolSize: number, connectTimeoutMs: number): 
     user: decodeURIComponent(url.username),
     password: decodeURIComponent(url.password),
     database,
-    poolSize,
-    connectTimeoutMs,
+    ...pool,
   };
 }
 
 function databaseConfig(env: Env, dataDir: string, cwd: string): DatabaseConfig {
-  const poolSize = integer(env, 'DB_POOL_SIZE', 10, 1, 1000);
-  const connectTimeoutMs = integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000);
+  const pool: PoolSettings = {
+    poolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
+    connectTimeoutMs: integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+    queryTimeoutMs: integer(env, 'DB_QUERY_TIMEOUT_MS', 10_000, 100, 3_600_000),
+  };
   const url = present(env, 'DATABASE_URL');
   if (url === undefined) {
     const host = present(env, 'DB_HOST');
@@ -126,8 +133,7 @@ function databaseConfig(env: Env, dataDir: string, cwd: string): DatabaseConfig 
       user: present(env, 'DB_USER') ?? 'pixyproxy',
       password: env['DB_PASSWORD'] ?? '',
       database,
-      poolSize,
-      connectTimeoutMs,
+      ...pool,
     };
   }
   if (url.startsWith('sqlite:')) {
@@ -135,7 +141,7 @@ function databaseConfig(env: Env, dataDir: string, cwd: string): DatabaseConfig 
     if (file === '') throw new ConfigurationError('DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/pixyproxy.db');
     return { kind: 'sqlite', file: file === ':memory:' ? file : resolve(cwd, file) };
   }
-  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) return mysqlFromUrl(url, poolSize, connectTimeoutMs);
+  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) return mysqlFromUrl(url, pool);
   throw new ConfigurationError('DATABASE_URL must start with sqlite: or mysql://');
 }
 

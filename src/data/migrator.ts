@@ -10,6 +10,14 @@ const LEDGER: Record<Database['dialect'], string> = {
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 };
 
+// Looked up before creating the ledger, so an application user without CREATE (the least-privilege
+// setup in sql/mysql/) starts cleanly on a schema the DBA created from the scripts.
+const LEDGER_EXISTS: Record<Database['dialect'], string> = {
+  sqlite: `SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migration'`,
+  mysql: `SELECT table_name AS name FROM information_schema.tables
+    WHERE table_schema = DATABASE() AND table_name = 'schema_migration'`,
+};
+
 export interface MigrationReport {
   applied: number[];
   current: number;
@@ -21,7 +29,7 @@ export interface MigrationReport {
  * statement and its statements are written to be safe to re-run only where they must be.
  */
 export async function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
-  await db.run(LEDGER[db.dialect]);
+  if ((await db.get(LEDGER_EXISTS[db.dialect])) === undefined) await db.run(LEDGER[db.dialect]);
   const rows = await db.all<{ version: number }>('SELECT version FROM schema_migration');
   const done = new Set(rows.map((row) => Number(row.version)));
   const applied: number[] = [];

@@ -4,66 +4,65 @@ import { ConstraintViolationError, DBConnectionError } from '../core/errors.js';
 import type { Database, Queryable, RunResult, SqlParams } from './database.js';
 
 type MysqlConfig = Extract<DatabaseConfig, { kind: 'mysql' }>;
-type Executor = Pick<mysql.Pool | mysql.PoolConnection, 'query'>;
 
 const CONSTRAINT_CODES = new Set(['ER_DUP_ENTRY', 'ER_NO_REFERENCED_ROW_2', 'ER_ROW_IS_REFERENCED_2']);
+
+// Every shape in which mysql2 or the server reports "cannot talk to the database right now":
+// socket errors, the protocol losing the connection, the server shutting down or refusing more
+// clients, lock contention worth a retry, and the credentials or database being wrong.
 const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_ACCESS_DENIED_ERROR',
-  'ER_BAD_DB_ERROR', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK', 'POOL_CLOSED', 'ER_GET_CONNECTION_TIMEOUT',
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  'ENETUNREACH', 'ENETDOWN', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'PROTOCOL_PACKETS_OUT_OF_ORDER',
+  'ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS', 'ER_SERVER_SHUTDOWN', 'ER_CONNECTION_KILLED',
+  'ER_QUERY_INTERRUPTED', 'ER_NET_READ_ERROR', 'ER_NET_READ_INTERRUPTED', 'ER_NET_ERROR_ON_WRITE',
+  'ER_NET_WRITE_INTERRUPTED', 'ER_HOST_IS_BLOCKED', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK', 'ER_OPTION_PREVENTS_STATEMENT', 'POOL_CLOSED',
+  'ER_GET_CONNECTION_TIMEOUT', 'ER_CLIENT_INTERACTION_TIMEOUT',
 ]);
+const UNAVAILABLE_MESSAGES = /pool is closed|connection is in closed state|connection lost|no connections available|queue limit reached/i;
 
 function translate(error: unknown): unknown {
+  if (error instanceof DBConnectionError || error instanceof ConstraintViolationError) return error;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (CONSTRAINT_CODES.has(code)) return new ConstraintViolationError('A uniqueness or reference rule was violated', { cause: error });
     if (UNAVAILABLE_CODES.has(code)) return new DBConnectionError('The database is unavailable', { cause: error });
   }
   if ((error as { fatal?: unknown }).fatal === true) return new DBConnectionError('The database connection failed', { cause: error });
-  if (error instanceof Error && /pool is closed|connect ETIMEDOUT|Can't add new command when connection is in closed state/i.test(error.message)) {
+  if (error instanceof Error && UNAVAILABLE_MESSAGES.test(error.message)) {
     return new DBConnectionError('The database is unavailable', { cause: error });
   }
   return error;
 }
 
-// `query` (client-side escaping through mysql2's named placeholders) rather than `execute`: server-side
-// prepared statements reject numbers for LIMIT placeholders on some servers and cost an extra round trip.
-async function queryRows<T>(executor: Executor, sql: string, params: SqlParams | undefined): Promise<T[]> {
-  try {
-    const [rows] = await executor.query(sql, params ?? {});
-    return rows as T[];
-  } catch (error) {
-    throw translate(error);
-  }
-}
-
-async function runStatement(executor: Executor, sql: string, params: SqlParams | undefined): Promise<RunResult> {
-  try {
-    const [result] = await executor.query(sql, params ?? {});
-    const header = result as mysql.ResultSetHeader;
-    return { changes: header.affectedRows ?? 0, lastInsertId: Number(header.insertId ?? 0) };
-  } catch (error) {
-    throw translate(error);
-  }
-}
-
-function queryable(executor: Executor): Queryable {
-  return {
-    all: (sql, params) => queryRows(executor, sql, params),
-    get: async (sql, params) => (await queryRows(executor, sql, params))[0],
-    run: (sql, params) => runStatement(executor, sql, params),
-  } as Queryable;
+/** Rejects with DBConnectionError when work does not settle within ms; the late result is handed to onLate. */
+function within<T>(work: Promise<T>, ms: number, message: string, onLate: (value: T) => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new DBConnectionError(message));
+    }, ms);
+  });
+  void work.then(
+    (value) => (timedOut ? onLate(value) : undefined),
+    () => undefined,
+  );
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** The production engine: a mysql2 pool, utf8mb4, UTC, timestamps returned as strings. */
 export class MysqlDatabase implements Database {
   readonly dialect = 'mysql' as const;
   readonly #pool: mysql.Pool;
-  readonly #queryable: Queryable;
+  readonly #acquireTimeoutMs: number;
+  readonly #queryTimeoutMs: number;
 
-  private constructor(pool: mysql.Pool) {
+  private constructor(pool: mysql.Pool, config: MysqlConfig) {
     this.#pool = pool;
-    this.#queryable = queryable(pool);
+    this.#acquireTimeoutMs = config.connectTimeoutMs;
+    this.#queryTimeoutMs = config.queryTimeoutMs;
   }
 
   static open(config: MysqlConfig): MysqlDatabase {
@@ -75,6 +74,8 @@ export class MysqlDatabase implements Database {
       database: config.database,
       connectionLimit: config.poolSize,
       maxIdle: config.poolSize,
+      // Idle connections are dropped before a server's or proxy's idle cut-off can break them.
+      idleTimeout: 60_000,
       queueLimit: 0,
       connectTimeout: config.connectTimeoutMs,
       enableKeepAlive: true,
@@ -84,39 +85,95 @@ export class MysqlDatabase implements Database {
       dateStrings: true,
       supportBigNumbers: true,
     });
-    return new MysqlDatabase(pool);
+    // mysql2 listens for only the first 'error' of a pooled connection; a second one (a broken
+    // socket after a lost connection) would be an unhandled 'error' event and kill the process.
+    // The failure itself reaches the caller of the next query as DBConnectionError.
+    pool.on('connection', (connection) => {
+      (connection as unknown as NodeJS.EventEmitter).on('error', () => undefined);
+    });
+    return new MysqlDatabase(pool, config);
+  }
+
+  /**
+   * A pooled connection within the acquire bound: mysql2 itself waits for a free connection
+   * forever, so a server that stopped answering would otherwise hang every request.
+   */
+  async #acquire(): Promise<mysql.PoolConnection> {
+    try {
+      return await within(this.#pool.getConnection(), this.#acquireTimeoutMs, 'The database did not answer in time', (late) =>
+        late.release(),
+      );
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /** Runs fn on a connection; a connection that failed is destroyed rather than handed back to the pool. */
+  async #withConnection<T>(fn: (tx: Queryable, connection: mysql.PoolConnection) => Promise<T>): Promise<T> {
+    const connection = await this.#acquire();
+    let broken = false;
+    const tx = this.#queryable(connection, () => (broken = true));
+    try {
+      return await fn(tx, connection);
+    } catch (error) {
+      const translated = translate(error);
+      if (translated instanceof DBConnectionError) broken = true;
+      throw translated;
+    } finally {
+      if (broken) connection.destroy();
+      else connection.release();
+    }
+  }
+
+  #queryable(connection: mysql.PoolConnection, markBroken: () => void): Queryable {
+    // `query` (client-side escaping through named placeholders) rather than `execute`: server-side
+    // prepared statements reject numbers for LIMIT placeholders on some servers and cost a round trip.
+    // The per-query timeout bounds a server that accepted the query and then went silent.
+    const send = async (sql: string, params: SqlParams | undefined): Promise<unknown> => {
+      try {
+        const [result] = await connection.query({ sql, values: params ?? {}, timeout: this.#queryTimeoutMs });
+        return result;
+      } catch (error) {
+        const translated = translate(error);
+        if (translated instanceof DBConnectionError) markBroken();
+        throw translated;
+      }
+    };
+    return {
+      all: async <T>(sql: string, params?: SqlParams) => (await send(sql, params)) as T[],
+      get: async <T>(sql: string, params?: SqlParams) => ((await send(sql, params)) as T[])[0],
+      run: async (sql: string, params?: SqlParams): Promise<RunResult> => {
+        const header = (await send(sql, params)) as mysql.ResultSetHeader;
+        return { changes: header.affectedRows ?? 0, lastInsertId: Number(header.insertId ?? 0) };
+      },
+    };
   }
 
   all<T>(sql: string, params?: SqlParams): Promise<T[]> {
-    return this.#queryable.all<T>(sql, params);
+    return this.#withConnection((tx) => tx.all<T>(sql, params));
   }
 
   get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
-    return this.#queryable.get<T>(sql, params);
+    return this.#withConnection((tx) => tx.get<T>(sql, params));
   }
 
   run(sql: string, params?: SqlParams): Promise<RunResult> {
-    return this.#queryable.run(sql, params);
+    return this.#withConnection((tx) => tx.run(sql, params));
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    let connection: mysql.PoolConnection;
-    try {
-      connection = await this.#pool.getConnection();
-    } catch (error) {
-      throw translate(error);
-    }
-    try {
-      await connection.beginTransaction();
-      const result = await fn(queryable(connection));
-      await connection.commit();
-      return result;
-    } catch (error) {
-      await connection.rollback().catch(() => connection.destroy());
-      throw translate(error);
-    } finally {
-      connection.release();
-    }
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#withConnection(async (tx, connection) => {
+      await tx.run('START TRANSACTION');
+      try {
+        const result = await fn(tx);
+        await tx.run('COMMIT');
+        return result;
+      } catch (error) {
+        // A rollback that fails means the connection is gone, and the server rolls back by itself.
+        await connection.query({ sql: 'ROLLBACK', timeout: this.#queryTimeoutMs }).catch(() => connection.destroy());
+        throw error;
+      }
+    });
   }
 
   async ping(): Promise<void> {

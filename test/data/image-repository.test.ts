@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { ConstraintViolationError } from '../../src/core/errors.js';
+import type { ImageDetail } from '../../src/core/models/image.js';
+import { SqlImageRepository, type ListPageQuery } from '../../src/data/image-repository.js';
+import { migrate } from '../../src/data/migrator.js';
+import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../support/engines.js';
+import { makeImageRecord } from '../support/factories.js';
+
+const at = (ms: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0) + ms).toISOString();
+
+describeEachEngine((engine) => {
+  let e: EngineDatabase;
+  let repo: SqlImageRepository;
+
+  beforeAll(async () => {
+    e = await engine.open();
+    await migrate(e.db);
+    repo = new SqlImageRepository(e.db);
+  });
+  beforeEach(() => deleteAllRows(e.db));
+  afterAll(() => e.close());
+
+  async function countRows(table: 'image' | 'image_tag'): Promise<number> {
+    const row = await e.db.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table}`);
+    return Number(row?.n);
+  }
+
+  /** Follows nextKey until the end; returns every page's guids. */
+  async function allPages(query: Omit<ListPageQuery, 'after'>): Promise<string[][]> {
+    const pages: string[][] = [];
+    let after: ListPageQuery['after'];
+    for (;;) {
+      const page = await repo.listPage({ ...query, ...(after && { after }) });
+      pages.push(page.images.map((image) => image.guid));
+      if (!page.nextKey) return pages;
+      after = page.nextKey;
+    }
+  }
+
+  /** Newest first, ties on created_at broken by guid descending: the order the API promises. */
+  function expectedOrder(images: ImageDetail[]): string[] {
+    return [...images]
+      .sort((a, b) => (a.created_at === b.created_at ? (a.guid < b.guid ? 1 : -1) : a.created_at < b.created_at ? 1 : -1))
+      .map((image) => image.guid);
+  }
+
+  it('returns the inserted image by guid with tags, nulls, unicode and millisecond timestamps intact', async () => {
+    const record = makeImageRecord({
+      prompt: 'a fox 🦊 in Zürich, 東京',
+      tags: ['night', 'fox'],
+      revisedPrompt: null,
+      model: null,
+      createdAt: '2026-03-04T05:06:07.089Z',
+    });
+    const inserted = await repo.insert(record);
+    const found = await repo.findByGuid(record.guid);
+    expect(found).toEqual({ detail: inserted, sha256: record.sha256 });
+    expect(found?.detail).toMatchObject({
+      prompt: 'a fox 🦊 in Zürich, 東京',
+      tags: ['night', 'fox'],
+      model: null,
+      revised_prompt: null,
+      created_at: '2026-03-04T05:06:07.089Z',
+      updated_at: '2026-03-04T05:06:07.089Z',
+    });
+  });
+
+  it('returns undefined for an unknown guid', async () => {
+    expect(await repo.findByGuid('3f0b6a52-8d5e-4c1e-9d62-0c8f7a3b9e41')).toBeUndefined();
+  });
+
+  it('rejects a duplicate guid with ConstraintViolationError and keeps one row', async () => {
+    const first = makeImageRecord();
+    await repo.insert(first);
+    const again = makeImageRecord({ guid: first.guid });
+    await expect(repo.insert(again)).rejects.toBeInstanceOf(ConstraintViolationError);
+    expect(await countRows('image')).toBe(1);
+  });
+
+  it('leaves no image row when a tag row of the same insert fails', async () => {
+    // The duplicate tag violates image_tag's primary key after the image row was written.
+    await expect(repo.insert(makeImageRecord({ tags: ['same', 'same'] }))).rejects.toBeInstanceOf(ConstraintViolationError);
+    expect(await countRows('image')).toBe(0);
+    expect(await countRows('image_tag')).toBe(0);
+  });
+
+  it('rolls back every statement of a transaction that throws', async () => {
+    const record = makeImageRecord();
+    await expect(
+      e.db.transaction(async (tx) => {
+        await tx.run(
+          `INSERT INTO image (guid, prompt, filename, tags, author, content_type, byte_size, sha256, created_at, updated_at)
+           VALUES (:guid, 'p', :filename, '[]', 'alice', 'image/png', 1, :sha, :t, :t)`,
+          { guid: record.guid, filename: record.filename, sha: record.sha256, t: '2026-01-01 00:00:00.000' },
+        );
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await repo.findByGuid(record.guid)).toBeUndefined();
+  });
+
+  it('lists newest first and pages through every row exactly once, ties on created_at included', async () => {
+    const inserted: ImageDetail[] = [];
+    // 23 rows over 8 distinct timestamps: most pages cut through a group of equal created_at values.
+    for (let i = 0; i < 23; i += 1) inserted.push(await repo.insert(makeImageRecord({ createdAt: at(Math.floor(i / 3)) })));
+    const pages = await allPages({ limit: 5 });
+    expect(pages.map((page) => page.length)).toEqual([5, 5, 5, 5, 3]);
+    expect(pages.flat()).toEqual(expectedOrder(inserted));
+  });
+
+  it('returns no next key when the last page is exactly full', async () => {
+    for (let i = 0; i < 4; i += 1) await repo.insert(makeImageRecord({ createdAt: at(i) }));
+    const first = await repo.listPage({ limit: 4 });
+    expect(first.images).toHaveLength(4);
+    expect(first.nextKey).toBeUndefined();
+  });
+
+  it('filters by tag, by author and by both, paging each in order', async () => {
+    const inserted: ImageDetail[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      inserted.push(
+        await repo.insert(
+          makeImageRecord({
+            author: i % 2 === 0 ? 'alice' : 'bob',
+            tags: i % 3 === 0 ? ['cat', 'night'] : ['dog'],
+            createdAt: at(Math.floor(i / 4)),
+          }),
+        ),
+      );
+    }
+    const cats = inserted.filter((image) => image.tags.includes('cat'));
+    const bobs = inserted.filter((image) => image.author === 'bob');
+    const bobCats = cats.filter((image) => image.author === 'bob');
+    expect((await allPages({ limit: 3, tag: 'cat' })).flat()).toEqual(expectedOrder(cats));
+    expect((await allPages({ limit: 4, author: 'bob' })).flat()).toEqual(expectedOrder(bobs));
+    expect((await allPages({ limit: 2, tag: 'cat', author: 'bob' })).flat()).toEqual(expectedOrder(bobCats));
+    expect((await repo.listPage({ limit: 10, tag: 'unknown' })).images).toEqual([]);
+  });
+
+  it('replaces the tag set, advances updated_at, and the tag filter follows', async () => {
+    const image = await repo.insert(makeImageRecord({ tags: ['old', 'keep'], createdAt: at(0) }));
+    const updated = await repo.updateTags(image.guid, ['keep', 'new'], at(5000));
+    expect(updated).toMatchObject({ guid: image.guid, tags: ['keep', 'new'], created_at: at(0), updated_at: at(5000) });
+    expect((await repo.findByGuid(image.guid))?.detail.tags).toEqual(['keep', 'new']);
+    expect((await repo.listPage({ limit: 10, tag: 'old' })).images).toEqual([]);
+    expect((await repo.listPage({ limit: 10, tag: 'new' })).images.map((i) => i.guid)).toEqual([image.guid]);
+    expect((await repo.listPage({ limit: 10, tag: 'keep' })).images.map((i) => i.updated_at)).toEqual([at(5000)]);
+  });
+
+  it('returns undefined when updating the tags of an unknown guid', async () => {
+    expect(await repo.updateTags('3f0b6a52-8d5e-4c1e-9d62-0c8f7a3b9e41', ['x'], at(1))).toBeUndefined();
+  });
+
+  it('deletes an image with its tags, and a second delete finds nothing', async () => {
+    const kept = await repo.insert(makeImageRecord({ tags: ['cat'] }));
+    const doomed = await repo.insert(makeImageRecord({ tags: ['cat', 'gone'] }));
+    expect(await repo.deleteByGuid(doomed.guid)).toBe(true);
+    expect(await repo.findByGuid(doomed.guid)).toBeUndefined();
+    expect((await repo.listPage({ limit: 10, tag: 'cat' })).images.map((i) => i.guid)).toEqual([kept.guid]);
+    expect(await countRows('image_tag')).toBe(1);
+    expect(await repo.deleteByGuid(doomed.guid)).toBe(false);
+  });
+
+  it('reports which filenames belong to a row', async () => {
+    const image = await repo.insert(makeImageRecord());
+    const found = await repo.existingFilenames([image.filename, 'orphan.png']);
+    expect([...found]).toEqual([image.filename]);
+    expect(await repo.existingFilenames([])).toEqual(new Set());
+  });
+});

@@ -1,0 +1,293 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import mysql from 'mysql2/promise';
+
+/**
+ * A throwaway MariaDB/MySQL server for tests: its own temp datadir, a random port on 127.0.0.1, its
+ * own socket, no grant checks beyond a password-less root. It can be stopped and started again on
+ * the same datadir (outage tests), and destroy() removes everything.
+ */
+
+const SERVER_NAMES = ['mariadbd', 'mysqld'];
+const INSTALL_NAMES = ['mariadb-install-db', 'mysql_install_db'];
+const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/mysql/bin', '/usr/local/mysql/scripts'];
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 20_000;
+
+function searchDirs(): string[] {
+  return [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
+}
+
+function findExecutable(names: readonly string[], dirs: readonly string[] = searchDirs()): string | undefined {
+  for (const name of names) {
+    for (const dir of dirs) {
+      const candidate = join(dir, name);
+      try {
+        accessSync(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        // not here; keep looking
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The server binary the tests would start, or undefined when none is installed. */
+export function findServerBinary(): string | undefined {
+  return findExecutable(SERVER_NAMES);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Durability and memory settings a throwaway server can afford: it is fast to start and light on a
+// shared machine. `--loose-` keeps an option that one flavour lacks from failing the start.
+const FAST_OPTIONS = [
+  '--innodb-buffer-pool-size=32M',
+  '--innodb-log-file-size=8M',
+  '--innodb-flush-log-at-trx-commit=0',
+  '--loose-innodb-doublewrite=0',
+  '--skip-log-bin',
+  '--loose-mysqlx=OFF',
+  '--loose-performance-schema=OFF',
+];
+
+export class MysqlTestServer {
+  #process: ChildProcess | undefined;
+  #exited: Promise<void> | undefined;
+
+  private constructor(
+    readonly binary: string,
+    readonly dir: string,
+    readonly port: number,
+    /** As the binary reports it, e.g. `10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu on x86_64 (Debian 12)`. */
+    readonly version: string,
+  ) {}
+
+  get isMariaDb(): boolean {
+    return /mariadb/i.test(this.version);
+  }
+
+  get datadir(): string {
+    return join(this.dir, 'data');
+  }
+
+  get socket(): string {
+    return join(this.dir, 'mysqld.sock');
+  }
+
+  /** A root URL for the server (no database selected). */
+  get url(): string {
+    return `mysql://root@127.0.0.1:${this.port}/`;
+  }
+
+  /** Initialises a datadir with mariadb-install-db (or mysqld --initialize-insecure) and starts the server. */
+  static async create(binary = findServerBinary()): Promise<MysqlTestServer> {
+    if (binary === undefined) throw new Error('no mariadbd or mysqld binary found on PATH or in /usr/sbin');
+    const version = (spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout ?? '').trim().replace(/^\S+\s+(?:Ver\s+)?/, '');
+    const dir = await mkdtemp(join(tmpdir(), 'pixyproxy-mysql-'));
+    const server = new MysqlTestServer(binary, dir, await freePort(), version);
+    try {
+      server.#initialise();
+      await server.start();
+      await server.#dropAnonymousUsers();
+      return server;
+    } catch (error) {
+      await server.destroy();
+      throw error;
+    }
+  }
+
+  #rootOptions(): string[] {
+    // mysqld refuses to run as root unless told to; tests in containers often are root.
+    return process.getuid?.() === 0 ? ['--user=root'] : [];
+  }
+
+  #initialise(): void {
+    let result;
+    if (this.isMariaDb) {
+      const installDb = findExecutable(INSTALL_NAMES, [dirname(this.binary), ...searchDirs()]);
+      if (installDb === undefined) throw new Error('mariadb-install-db not found next to the server binary');
+      result = spawnSync(
+        installDb,
+        [
+          '--no-defaults',
+          `--datadir=${this.datadir}`,
+          '--auth-root-authentication-method=normal',
+          '--skip-test-db',
+          ...this.#rootOptions(),
+          ...FAST_OPTIONS,
+        ],
+        { encoding: 'utf8' },
+      );
+    } else {
+      result = spawnSync(
+        this.binary,
+        ['--no-defaults', '--initialize-insecure', `--datadir=${this.datadir}`, ...this.#rootOptions()],
+        { encoding: 'utf8' },
+      );
+    }
+    if (result.status !== 0) {
+      throw new Error(`initialising the MySQL datadir failed (${result.status}): ${result.stderr || result.stdout}`);
+    }
+  }
+
+  /** Starts the server on its datadir and port; resolves once it accepts connections. */
+  async start(): Promise<void> {
+    if (this.#process) return;
+    const logFile = join(this.dir, 'error.log');
+    const out = openSync(join(this.dir, 'stdout.log'), 'a');
+    const child = spawn(
+      this.binary,
+      [
+        '--no-defaults',
+        `--datadir=${this.datadir}`,
+        `--socket=${this.socket}`,
+        `--port=${this.port}`,
+        '--bind-address=127.0.0.1',
+        `--pid-file=${join(this.dir, 'mysqld.pid')}`,
+        `--log-error=${logFile}`,
+        '--character-set-server=utf8mb4',
+        '--default-time-zone=+00:00',
+        '--max-connections=500',
+        ...this.#rootOptions(),
+        ...FAST_OPTIONS,
+      ],
+      { stdio: ['ignore', out, out] },
+    );
+    closeSync(out);
+    this.#process = child;
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    let exited = false;
+    void this.#exited.then(() => {
+      exited = true;
+      if (this.#process === child) this.#process = undefined;
+    });
+
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      if (exited) throw new Error(`the MySQL server exited while starting:\n${this.#logTail(logFile)}`);
+      if (await this.#accepts()) return;
+      if (Date.now() > deadline) {
+        await this.stop();
+        throw new Error(`the MySQL server did not accept connections within ${READY_TIMEOUT_MS} ms:\n${this.#logTail(logFile)}`);
+      }
+      await sleep(100);
+    }
+  }
+
+  async #accepts(): Promise<boolean> {
+    try {
+      const connection = await mysql.createConnection({ host: '127.0.0.1', port: this.port, user: 'root', connectTimeout: 1000 });
+      await connection.end();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // mariadb-install-db creates anonymous ''@'localhost' accounts, which would shadow a test's
+  // 'someone'@'%' for clients on 127.0.0.1 (the more specific host wins).
+  async #dropAnonymousUsers(): Promise<void> {
+    const connection = await mysql.createConnection({ uri: this.url });
+    try {
+      const [rows] = await connection.query("SELECT Host AS host FROM mysql.user WHERE User = ''");
+      for (const { host } of rows as Array<{ host: string }>) await connection.query("DROP USER ''@?", [host]);
+    } finally {
+      await connection.end();
+    }
+  }
+
+  #logTail(file: string): string {
+    try {
+      return readFileSync(file, 'utf8').split('\n').slice(-20).join('\n');
+    } catch {
+      return '(no error log)';
+    }
+  }
+
+  /** Shuts the server down cleanly (SIGTERM), killing it if it does not exit in time. */
+  async stop(): Promise<void> {
+    const child = this.#process;
+    if (!child || !this.#exited) return;
+    child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      this.#exited.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!stopped) {
+      child.kill('SIGKILL');
+      await this.#exited;
+    }
+    this.#process = undefined;
+  }
+
+  /** Freezes the server (SIGSTOP): connections stay open but nothing answers, like a hung host. */
+  freeze(): void {
+    this.#process?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.#process?.kill('SIGCONT');
+  }
+
+  async destroy(): Promise<void> {
+    this.thaw();
+    await this.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A fresh, empty database on a server; drop() removes it. */
+export interface TestDatabase {
+  name: string;
+  /** DATABASE_URL for pixyproxy. */
+  url: string;
+  drop(): Promise<void>;
+}
+
+let databaseSequence = 0;
+
+/** Creates an empty utf8mb4 database with a unique name, so test files never share tables. */
+export async function createTestDatabase(serverUrl: string, prefix = 'pixyproxy_test'): Promise<TestDatabase> {
+  databaseSequence += 1;
+  const name = `${prefix}_${process.pid}_${databaseSequence}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = await mysql.createConnection({ uri: serverUrl });
+  try {
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    async drop() {
+      const connection = await mysql.createConnection({ uri: serverUrl });
+      try {
+        await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      } finally {
+        await connection.end();
+      }
+    },
+  };
+}
