@@ -88,19 +88,33 @@ export class SqliteDatabase implements Database {
     }
   }
 
+  // The statements themselves; a transaction's body gets these directly.
+  readonly #direct: Queryable = {
+    all: <T>(sql: string, params?: SqlParams) => this.#sync(() => this.#statement(sql).all(bindable(params)) as T[]),
+    get: <T>(sql: string, params?: SqlParams) => this.#sync(() => this.#statement(sql).get(bindable(params)) as T | undefined),
+    run: (sql: string, params?: SqlParams) =>
+      this.#sync(() => {
+        const result = this.#statement(sql).run(bindable(params));
+        return { changes: result.changes, lastInsertId: Number(result.lastInsertRowid) };
+      }),
+  };
+
+  // One connection serves everyone: a statement issued while another caller's transaction is open
+  // would run inside it (and vanish with its rollback), so it waits for that transaction to end.
+  #outside<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#db.inTransaction ? this.#transactions.run(fn) : fn();
+  }
+
   all<T>(sql: string, params?: SqlParams): Promise<T[]> {
-    return this.#sync(() => this.#statement(sql).all(bindable(params)) as T[]);
+    return this.#outside(() => this.#direct.all<T>(sql, params));
   }
 
   get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
-    return this.#sync(() => this.#statement(sql).get(bindable(params)) as T | undefined);
+    return this.#outside(() => this.#direct.get<T>(sql, params));
   }
 
   run(sql: string, params?: SqlParams): Promise<RunResult> {
-    return this.#sync(() => {
-      const result = this.#statement(sql).run(bindable(params));
-      return { changes: result.changes, lastInsertId: Number(result.lastInsertRowid) };
-    });
+    return this.#outside(() => this.#direct.run(sql, params));
   }
 
   /** Runs several statements separated by semicolons, for migrations. */
@@ -112,7 +126,7 @@ export class SqliteDatabase implements Database {
     return this.#transactions.run(async () => {
       await this.#sync(() => this.#db.exec('BEGIN IMMEDIATE'));
       try {
-        const result = await fn(this);
+        const result = await fn(this.#direct);
         await this.#sync(() => this.#db.exec('COMMIT'));
         return result;
       } catch (error) {
