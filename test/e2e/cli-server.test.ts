@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG_SIGNATURE } from '../support/factories.js';
-import { cliEnv, runCli, ServerProcess } from '../support/cli-process.js';
+import { basicHeader } from '../support/test-app.js';
+import { runCli, startServer, type ServerProcess } from '../support/cli-process.js';
 
 const PASSWORD = 'bobs own long password';
 // Two child processes that each load the TypeScript sources: generous, because CI machines are busy.
@@ -26,16 +27,16 @@ function nextLink(header: string | null): string | undefined {
 
 describe('the real CLI server over a real socket', () => {
   it('serves create, read, two-page list and download for a user added through the CLI, then exits 0 on SIGTERM', async () => {
-    const env = cliEnv({ DATA_DIR: dataDir, PORT: '0', IMAGE_SIZE: '64x64', LOG_LEVEL: 'info' });
-    server = new ServerProcess(env);
-    const base = await server.listening();
+    const env = { DATA_DIR: dataDir, IMAGE_SIZE: '64x64' };
+    server = await startServer(env);
+    const base = server.address;
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
     const added = await runCli(['user', 'add', 'bob', '--password-stdin'], env, `${PASSWORD}\n`);
     expect(added.stderr).toBe('');
     expect(added).toMatchObject({ code: 0, stdout: 'added user bob\n' });
 
-    const authorization = `Basic ${Buffer.from(`bob:${PASSWORD}`).toString('base64')}`;
+    const authorization = basicHeader('bob', PASSWORD);
     const created: Array<{ guid: string; author: string }> = [];
     for (const prompt of ['a harbour at dawn', 'a harbour at noon', 'a harbour at night']) {
       const response = await fetch(`${base}/image`, {
@@ -75,7 +76,7 @@ describe('the real CLI server over a real socket', () => {
 
     const exit = await server.stop('SIGTERM');
     expect(exit, server.stdout.split('\n').slice(-5).join('\n') + server.stderr).toEqual({ code: 0, signal: null });
-    expect(server.logRecords().some((r) => r['msg'] === 'shutting down')).toBe(true);
+    expect(server.logs.some((r) => r['msg'] === 'shutting down')).toBe(true);
     expect(server.stdout + server.stderr).not.toContain(PASSWORD);
   }, PROCESS_TEST_TIMEOUT_MS);
 });

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cliEnv, runCli, ServerProcess } from '../support/cli-process.js';
+import { basicHeader } from '../support/test-app.js';
+import { runCli, startServer, type ServerProcess } from '../support/cli-process.js';
 
 // A child process that loads the TypeScript sources: generous, because CI machines are busy.
 const PROCESS_TEST_TIMEOUT_MS = 60_000;
@@ -21,7 +22,7 @@ afterEach(async () => {
 
 describe('pixyproxy serve configuration', () => {
   it('exits non-zero naming the variable when a value is bad, without a stack trace', async () => {
-    const result = await runCli(['serve'], cliEnv({ DATA_DIR: dataDir, PORT: 'abc' }));
+    const result = await runCli(['serve'], { DATA_DIR: dataDir, PORT: 'abc' });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('PORT');
     expect(result.stderr).toContain('abc');
@@ -31,20 +32,20 @@ describe('pixyproxy serve configuration', () => {
 
 describe('first start', () => {
   it('writes a generated admin password to DATA_DIR/initial-admin-password (0600), logs the path and never the password', async () => {
-    server = new ServerProcess(cliEnv({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' }));
-    const base = await server.listening();
+    server = await startServer({ DATA_DIR: dataDir });
+    const base = server.address;
     const file = join(dataDir, 'initial-admin-password');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const password = (await readFile(file, 'utf8')).trim();
     expect(password.length).toBeGreaterThanOrEqual(16);
     expect(server.stdout + server.stderr).not.toContain(password);
-    expect(server.logRecords().some((r) => r['file'] === file)).toBe(true);
+    expect(server.logs.some((r) => r['file'] === file)).toBe(true);
 
     // The file holds the real password: with it the body is judged (400); without it, 401.
     const post = (password: string) =>
       fetch(`${base}/image`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`, 'content-type': 'application/json' },
+        headers: { authorization: basicHeader('admin', password), 'content-type': 'application/json' },
         body: '{}',
       });
     expect((await post(password)).status).toBe(400);

@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, so the CLI runs exactly as `npx tsx src/cli.ts` would there. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Environment for a CLI child: the parent's PATH and HOME only, so a developer's own settings do not leak in. */
-export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env['PATH'], HOME: process.env['HOME'], NODE_ENV: 'test', ...extra };
 }
 
@@ -13,16 +15,19 @@ function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: PROJECT_ROOT, env, stdio: 'pipe' });
 }
 
-export interface CliResult {
+export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
+}
+
+export interface CliResult extends Exit {
   stdout: string;
   stderr: string;
 }
 
-/** Runs a CLI command to completion, writing `stdin` to it. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<CliResult> {
-  const child = spawnCli(args, env);
+/** Runs a CLI command to completion, writing `stdin` to it. `env` is passed through `cliEnv`. */
+export function runCli(args: string[], env: Record<string, string>, stdin = ''): Promise<CliResult> {
+  const child = spawnCli(args, cliEnv(env));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -34,46 +39,82 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Prom
   });
 }
 
-/** A long-running `serve` child whose JSON log lines are collected as they arrive. */
+type LogLine = Record<string, unknown>;
+
+/** A running `serve` child whose JSON log lines are collected as they arrive. */
 export class ServerProcess {
   readonly child: ChildProcess;
+  /** http://127.0.0.1:PORT, from the "listening" log line. */
+  address = '';
+  /** Every JSON log line from stdout so far, parsed. */
+  readonly logs: LogLine[] = [];
   stdout = '';
   stderr = '';
-  readonly #exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<Exit>;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.child = spawnCli(['serve'], env);
     this.child.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString('utf8')));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
-    this.#exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+    createInterface({ input: this.child.stdout! }).on('line', (text) => {
+      if (text.startsWith('{')) this.logs.push(JSON.parse(text) as LogLine);
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  logRecords(): Array<Record<string, unknown>> {
-    return this.stdout
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-
-  /** Resolves with the base URL from the "listening" log line; rejects if the process exits first. */
-  async listening(timeoutMs = 30_000): Promise<string> {
+  /** Resolves with the first log line (past or future) matching the predicate; rejects if the process exits first. */
+  async waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+    let exit: Exit | undefined;
+    void this.exited.then((e) => (exit = e));
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const line = this.logRecords().find((r) => typeof r['address'] === 'string');
-      if (line) return line['address'] as string;
-      const exited = await Promise.race([this.#exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
-      if (exited) throw new Error(`server exited (${exited.code ?? exited.signal}) before listening:\n${this.stderr}${this.stdout}`);
+    for (;;) {
+      const line = this.logs.find(predicate);
+      if (line) return line;
+      if (exit) throw new Error(`server exited (${exit.code ?? exit.signal}) before the log line:\n${this.stderr}${this.stdout}`);
+      if (Date.now() > deadline) throw new Error(`no matching log line within ${timeoutMs} ms:\n${this.stderr}${this.stdout}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    throw new Error(`server did not log its address within ${timeoutMs} ms:\n${this.stderr}${this.stdout}`);
   }
 
-  stop(signal: NodeJS.Signals = 'SIGTERM') {
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
     this.child.kill(signal);
-    return this.#exited;
+    return this.exited;
   }
 
-  /** For afterAll: makes sure no child outlives the test run. */
+  /** For afterAll/afterEach: makes sure no child outlives the test run. */
   async kill(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) await this.stop('SIGKILL');
   }
+}
+
+/** Starts `pixyproxy serve` on a free loopback port and waits until it logs its address. */
+export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const server = new ServerProcess(cliEnv({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }));
+  try {
+    const listening = await server.waitForLog((line) => typeof line['address'] === 'string' && String(line['msg']).includes('listening'), 60_000);
+    server.address = String(listening['address']);
+    return server;
+  } catch (error) {
+    await server.kill();
+    throw error;
+  }
+}
+
+/** One POST /image on its own connection (no keep-alive pool), so closing the listener cannot affect it. */
+export function postImageOnOwnConnection(address: string, authorization: string, prompt: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${address}/image`, {
+      method: 'POST',
+      agent: false,
+      headers: { authorization, 'content-type': 'application/json' },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ prompt }));
+  });
 }

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { openContext, type Context, type ContextOverrides } from '../../src/compose.js';
 import { loadConfig } from '../../src/core/config.js';
+import type { ImageDetail } from '../../src/core/models/image.js';
 import { LocalImageGenerator } from '../../src/service/generators/local-generator.js';
 import { silentLogger } from '../../src/service/service-logger.js';
 import { buildApp, rateLimitsFrom, type AppOptions } from '../../src/web/app.js';
+import { makeImageInput } from './factories.js';
 
 /** Cheap scrypt for tests: the parameters travel with each hash, so verification is unchanged. */
 export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
@@ -17,6 +19,8 @@ export interface TestApp {
   dir: string;
   /** Adds a user and returns the `Authorization` header value for it. */
   addUser(username?: string, password?: string, isAdmin?: boolean): Promise<string>;
+  /** Creates an image through POST /image as the given user; throws unless it answers 201. */
+  createImage(authorization: string, input?: { prompt: string; tags?: string[] }): Promise<ImageDetail>;
   close(): Promise<void>;
 }
 
@@ -55,6 +59,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     async addUser(username = 'alice', password = 'correct horse battery', isAdmin = false) {
       await context.services.users.addUser(username, password, { isAdmin });
       return basicHeader(username, password);
+    },
+    async createImage(authorization, input = makeImageInput()) {
+      const response = await app.inject({ method: 'POST', url: '/image', headers: { authorization }, payload: input });
+      if (response.statusCode !== 201) throw new Error(`POST /image answered ${response.statusCode}: ${response.body}`);
+      return response.json<ImageDetail>();
     },
     async close() {
       await app.close();

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeImageInput } from '../support/factories.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 let t: TestApp;
@@ -8,8 +7,7 @@ let image: { guid: string; filename: string; byte_size: number };
 beforeEach(async () => {
   t = await createTestApp();
   const auth = await t.addUser();
-  const created = await t.app.inject({ method: 'POST', url: '/image', headers: { authorization: auth }, payload: makeImageInput() });
-  image = created.json();
+  image = await t.createImage(auth);
 });
 afterEach(() => t.close());
 

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeImageInput } from '../support/factories.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 let t: TestApp;
@@ -9,8 +8,7 @@ let guid: string;
 beforeEach(async () => {
   t = await createTestApp();
   const auth = await t.addUser();
-  const created = await t.app.inject({ method: 'POST', url: '/image', headers: { authorization: auth }, payload: makeImageInput() });
-  guid = (created.json() as { guid: string }).guid;
+  ({ guid } = await t.createImage(auth));
   // A real socket: what a HEAD response's headers say is decided on the wire, not by inject().
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
 });

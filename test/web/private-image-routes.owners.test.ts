@@ -30,12 +30,6 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-async function createImage(authorization: string, body = makeImageInput()): Promise<Detail> {
-  const response = await t.app.inject({ method: 'POST', url: '/image', headers: { authorization }, payload: body });
-  expect(response.statusCode).toBe(201);
-  return response.json();
-}
-
 function patch(guid: string, payload: unknown, authorization?: string) {
   return t.app.inject({
     method: 'PATCH',
@@ -63,7 +57,7 @@ function expectProblem(response: Awaited<ReturnType<typeof del>>, status: number
 
 describe('PATCH /image/{guid}', () => {
   it('lets the author replace the tags and answers 200 with the updated ImageDetail', async () => {
-    const created = await createImage(alice, makeImageInput({ tags: ['sea', 'light'] }));
+    const created = await t.createImage(alice, makeImageInput({ tags: ['sea', 'light'] }));
     const response = await patch(created.guid, { tags: ['Storm', ' night ', 'storm'] }, alice);
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('application/json');
@@ -72,7 +66,7 @@ describe('PATCH /image/{guid}', () => {
   });
 
   it('advances updated_at and keeps created_at', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     const updated: Detail = (await patch(created.guid, { tags: ['x'] }, alice)).json();
     expect(Date.parse(updated.updated_at)).toBeGreaterThan(Date.parse(created.updated_at));
     expect(updated.created_at).toBe(created.created_at);
@@ -81,21 +75,21 @@ describe('PATCH /image/{guid}', () => {
   });
 
   it('replaces the set: the tag filter finds the image under the new tag and not under the old one', async () => {
-    const created = await createImage(alice, makeImageInput({ tags: ['before'] }));
+    const created = await t.createImage(alice, makeImageInput({ tags: ['before'] }));
     await patch(created.guid, { tags: ['after'] }, alice);
     expect(await listedGuids('?tag=after')).toEqual([created.guid]);
     expect(await listedGuids('?tag=before')).toEqual([]);
   });
 
   it('keeps the image in its place in the newest-first listing', async () => {
-    const older = await createImage(alice);
-    const newer = await createImage(alice);
+    const older = await t.createImage(alice);
+    const newer = await t.createImage(alice);
     await patch(older.guid, { tags: ['touched'] }, alice);
     expect(await listedGuids()).toEqual([newer.guid, older.guid]);
   });
 
   it('answers 403 OperationNotAllowedError to a user who is not the author, and changes nothing', async () => {
-    const created = await createImage(alice, makeImageInput({ tags: ['sea'] }));
+    const created = await t.createImage(alice, makeImageInput({ tags: ['sea'] }));
     const response = await patch(created.guid, { tags: ['stolen'] }, bob);
     expectProblem(response, 403, 'OperationNotAllowedError');
     expect(response.json().type).toBe('urn:pixyproxy:problem:operation-not-allowed');
@@ -103,7 +97,7 @@ describe('PATCH /image/{guid}', () => {
   });
 
   it("lets the admin replace the tags of someone else's image", async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     const response = await patch(created.guid, { tags: ['curated'] }, admin);
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ tags: ['curated'], author: 'alice' });
@@ -111,19 +105,19 @@ describe('PATCH /image/{guid}', () => {
 
   it('lets a user added with the admin flag replace the tags of any image', async () => {
     const carol = await t.addUser('carol', 'carol password 333', true);
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     expect((await patch(created.guid, { tags: ['by-carol'] }, carol)).statusCode).toBe(200);
   });
 
   it('answers 401 with WWW-Authenticate without credentials', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     const response = await patch(created.guid, { tags: ['x'] });
     expectProblem(response, 401, 'AuthenticationError');
     expect(response.headers['www-authenticate']).toBe('Basic realm="pixyproxy", charset="UTF-8"');
   });
 
   it('answers 401 for a wrong password', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     expectProblem(await patch(created.guid, { tags: ['x'] }, basicHeader('alice', 'not her password')), 401, 'AuthenticationError');
   });
 
@@ -147,7 +141,7 @@ describe('PATCH /image/{guid}', () => {
     ['a missing tags property', {}, '/body/tags'],
     ['tags that are not strings', { tags: [1, 2] }, '/body/tags/0'],
   ])('answers 400 DataValidationError for %s and leaves the image as it was', async (_name, payload, path) => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     const response = await patch(created.guid, payload, alice);
     expectProblem(response, 400, 'DataValidationError');
     expect(response.json().errors).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
@@ -155,7 +149,7 @@ describe('PATCH /image/{guid}', () => {
   });
 
   it('answers 400 for a body that is not JSON', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     const response = await t.app.inject({
       method: 'PATCH',
       url: `/image/${created.guid}`,
@@ -166,7 +160,7 @@ describe('PATCH /image/{guid}', () => {
   });
 
   it('answers 415 for a body that is not application/json', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     const response = await t.app.inject({
       method: 'PATCH',
       url: `/image/${created.guid}`,
@@ -177,27 +171,27 @@ describe('PATCH /image/{guid}', () => {
   });
 
   it('answers 413 for a body over 64 KiB', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     const response = await patch(created.guid, { tags: ['x'], padding: 'p'.repeat(70_000) }, alice);
     expectProblem(response, 413, 'PayloadTooLargeError');
   });
 
   it('checks credentials before the body: 401, not 400, for a bad body without credentials', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     expectProblem(await patch(created.guid, { nonsense: true }), 401, 'AuthenticationError');
   });
 });
 
 describe('DELETE /image/{guid}', () => {
   it('lets the author delete and answers 204 with an empty body', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     const response = await del(created.guid, alice);
     expect(response.statusCode).toBe(204);
     expect(response.body).toBe('');
   });
 
   it('makes the image and its content answer 404 afterwards', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     await del(created.guid, alice);
     expectProblem(await t.app.inject({ url: `/image/${created.guid}` }), 404, 'RecordNotFoundError');
     expectProblem(await t.app.inject({ url: `/image/${created.guid}/content` }), 404, 'RecordNotFoundError');
@@ -205,8 +199,8 @@ describe('DELETE /image/{guid}', () => {
   });
 
   it('removes the image from the listing and from tag and author filters, keeping the others', async () => {
-    const keep = await createImage(alice, makeImageInput({ tags: ['harbour'] }));
-    const gone = await createImage(alice, makeImageInput({ tags: ['harbour'] }));
+    const keep = await t.createImage(alice, makeImageInput({ tags: ['harbour'] }));
+    const gone = await t.createImage(alice, makeImageInput({ tags: ['harbour'] }));
     expect(await listedGuids('?tag=harbour')).toEqual([gone.guid, keep.guid]);
     await del(gone.guid, alice);
     expect(await listedGuids()).toEqual([keep.guid]);
@@ -215,33 +209,33 @@ describe('DELETE /image/{guid}', () => {
   });
 
   it('removes the bytes from the image directory', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     expect(await readdir(t.context.config.imageDir)).toContain(created.filename);
     await del(created.guid, alice);
     expect(await readdir(t.context.config.imageDir)).not.toContain(created.filename);
   });
 
   it('answers 404 the second time', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     expect((await del(created.guid, alice)).statusCode).toBe(204);
     expectProblem(await del(created.guid, alice), 404, 'RecordNotFoundError');
   });
 
   it('answers 403 OperationNotAllowedError to a user who is not the author, and keeps the image', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     expectProblem(await del(created.guid, bob), 403, 'OperationNotAllowedError');
     expect((await t.app.inject({ url: `/image/${created.guid}/content` })).statusCode).toBe(200);
     expect(await readdir(t.context.config.imageDir)).toContain(created.filename);
   });
 
   it("lets the admin delete someone else's image", async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     expect((await del(created.guid, admin)).statusCode).toBe(204);
     expect((await t.app.inject({ url: `/image/${created.guid}` })).statusCode).toBe(404);
   });
 
   it('answers 401 with WWW-Authenticate without credentials, and keeps the image', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     const response = await del(created.guid);
     expectProblem(response, 401, 'AuthenticationError');
     expect(response.headers['www-authenticate']).toBe('Basic realm="pixyproxy", charset="UTF-8"');
@@ -259,7 +253,7 @@ describe('DELETE /image/{guid}', () => {
   });
 
   it('answers 204 and keeps the row deleted when the store cannot remove the bytes', async () => {
-    const created = await createImage(alice);
+    const created = await t.createImage(alice);
     const remove = vi.spyOn(t.context.store, 'remove').mockRejectedValue(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
     const response = await del(created.guid, alice);
     expect(response.statusCode).toBe(204);

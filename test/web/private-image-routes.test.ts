@@ -19,6 +19,11 @@ function post(payload: unknown, headers: Record<string, string> = { authorizatio
   return t.app.inject({ method: 'POST', url: '/image', headers, payload: payload as object });
 }
 
+/** POST /image with a raw body sent as exactly this content type. */
+function postRaw(contentType: string, payload: string) {
+  return t.app.inject({ method: 'POST', url: '/image', headers: { authorization: auth, 'content-type': contentType }, payload });
+}
+
 async function imageCount(): Promise<number> {
   return (await t.app.inject({ url: '/image?limit=200' })).json<unknown[]>().length;
 }
@@ -102,23 +107,11 @@ describe('POST /image 400', () => {
   });
 
   it('rejects malformed JSON with a BadRequestError', async () => {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/image',
-      headers: { authorization: auth, 'content-type': 'application/json' },
-      payload: '{"prompt": "unterminated',
-    });
-    expectProblem(response, 400, 'BadRequestError');
+    expectProblem(await postRaw('application/json', '{"prompt": "unterminated'), 400, 'BadRequestError');
   });
 
   it('rejects an empty JSON body with a BadRequestError', async () => {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/image',
-      headers: { authorization: auth, 'content-type': 'application/json' },
-      payload: '',
-    });
-    expectProblem(response, 400, 'BadRequestError');
+    expectProblem(await postRaw('application/json', ''), 400, 'BadRequestError');
   });
 
   it('rejects a JSON body that is not an object', async () => {
@@ -155,24 +148,16 @@ describe('POST /image 413 and 415', () => {
     expect(await imageCount()).toBe(0);
   });
 
-  it('answers text/plain with 415 UnsupportedMediaTypeError', async () => {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/image',
-      headers: { authorization: auth, 'content-type': 'text/plain' },
-      payload: 'a red fox',
-    });
-    expectProblem(response, 415, 'UnsupportedMediaTypeError');
-  });
+  it.each(['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'application/octet-stream'])(
+    'answers a %s body with 415 UnsupportedMediaTypeError and stores nothing',
+    async (contentType) => {
+      expectProblem(await postRaw(contentType, JSON.stringify(makeImageInput())), 415, 'UnsupportedMediaTypeError');
+      expect(await imageCount()).toBe(0);
+    },
+  );
 
   it('accepts application/json with a charset parameter', async () => {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: '/image',
-      headers: { authorization: auth, 'content-type': 'application/json; charset=utf-8' },
-      payload: JSON.stringify(makeImageInput()),
-    });
-    expect(response.statusCode).toBe(201);
+    expect((await postRaw('application/json; charset=utf-8', JSON.stringify(makeImageInput()))).statusCode).toBe(201);
   });
 });
 

@@ -16,10 +16,8 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-async function createImage(body = makeImageInput()) {
-  const response = await t.app.inject({ method: 'POST', url: '/image', headers: { authorization: auth }, payload: body });
-  expect(response.statusCode).toBe(201);
-  return response.json() as { guid: string; created_at: string };
+function createImage(body = makeImageInput()) {
+  return t.createImage(auth, body);
 }
 
 /** Catalogue rows straight through the repository: listing tests need many rows, not their bytes. */

@@ -10,8 +10,7 @@ describe('security headers', () => {
   it('sends helmet headers on JSON, problem+json, image and docs responses', async () => {
     t = await createTestApp();
     const auth = await t.addUser();
-    const created = await t.app.inject({ method: 'POST', url: '/image', headers: { authorization: auth }, payload: makeImageInput() });
-    const guid = created.json().guid as string;
+    const { guid } = await t.createImage(auth);
     for (const url of ['/health', `/image/${guid}`, `/image/${guid}/content`, '/image/not-a-uuid', '/nowhere', '/docs/']) {
       const response = await t.app.inject({ url });
       expect(response.headers['x-content-type-options'], url).toBe('nosniff');
@@ -25,8 +24,8 @@ describe('security headers', () => {
   it('serves image bytes with nosniff and lets other sites embed them', async () => {
     t = await createTestApp();
     const auth = await t.addUser();
-    const created = await t.app.inject({ method: 'POST', url: '/image', headers: { authorization: auth }, payload: makeImageInput() });
-    const response = await t.app.inject({ url: `/image/${created.json().guid}/content` });
+    const { guid } = await t.createImage(auth);
+    const response = await t.app.inject({ url: `/image/${guid}/content` });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('image/png');
     expect(response.headers['x-content-type-options']).toBe('nosniff');

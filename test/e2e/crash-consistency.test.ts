@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalImageGenerator } from '../../src/service/generators/local-generator.js';
 import { basicHeader } from '../support/test-app.js';
-import { runCli, startServer, type ServerProcess } from '../support/server-process.js';
+import { postImageOnOwnConnection, runCli, startServer, type ServerProcess } from '../support/cli-process.js';
 
 const PASSWORD = 'crash test password';
 const CREATES = 100;
@@ -21,7 +20,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pixyproxy-crash-'));
 });
 afterAll(async () => {
-  for (const server of servers) if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  for (const server of servers) await server.kill();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -34,23 +33,10 @@ interface Ack {
   prompt: string;
 }
 
-function create(address: string, prompt: string): Promise<Ack | undefined> {
-  return new Promise((resolve) => {
-    const req = request(`${address}/image`, {
-      method: 'POST',
-      agent: false,
-      headers: { authorization: basicHeader('admin', PASSWORD), 'content-type': 'application/json' },
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      res.on('end', () => resolve(res.statusCode === 201 ? { guid: (JSON.parse(body) as { guid: string }).guid, prompt } : undefined));
-      res.on('error', () => resolve(undefined));
-    });
-    // A connection cut by the kill is an unacknowledged create: the client cannot know its fate.
-    req.on('error', () => resolve(undefined));
-    req.end(JSON.stringify({ prompt }));
-  });
+/** A create cut by the kill is unacknowledged: the client cannot know its fate. */
+async function create(address: string, prompt: string): Promise<Ack | undefined> {
+  const response = await postImageOnOwnConnection(address, basicHeader('admin', PASSWORD), prompt).catch(() => undefined);
+  return response?.status === 201 ? { guid: (JSON.parse(response.body) as { guid: string }).guid, prompt } : undefined;
 }
 
 describe('SIGKILL during 100 concurrent creates', () => {
@@ -73,7 +59,7 @@ describe('SIGKILL during 100 concurrent creates', () => {
       }),
     );
     await Promise.all(all);
-    expect(await server.exited).toBe('SIGKILL');
+    expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
     expect(acks.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
     expect(acks.length, 'the kill landed mid-way').toBeLessThan(CREATES);
 
@@ -91,8 +77,7 @@ describe('SIGKILL during 100 concurrent creates', () => {
       expect(sha).toBe(createHash('sha256').update((await generator.generate(ack.prompt)).bytes).digest('hex'));
       recovered += 1;
     }
-    restarted.child.kill('SIGTERM');
-    expect(await restarted.exited).toBe(0);
+    expect(await restarted.stop('SIGTERM')).toEqual({ code: 0, signal: null });
 
     const imageDir = join(dir, 'images');
     const db = new BetterSqlite3(join(dir, 'pixyproxy.db'), { readonly: true });
@@ -108,12 +93,9 @@ describe('SIGKILL during 100 concurrent creates', () => {
     // Age every file past the sweep's grace period, then let doctor loose: only orphans may go.
     const old = new Date(Date.now() - 60 * 60_000);
     for (const name of files) await utimes(join(imageDir, name), old, old);
-    const doctor = runCli(['doctor'], { DATA_DIR: dir, LOG_LEVEL: 'warn' });
-    let output = '';
-    doctor.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    const code = await new Promise((resolve) => doctor.on('exit', resolve));
-    expect(code, output).toBe(0);
-    expect(output).toContain(`removed: ${orphans.length}`);
+    const doctor = await runCli(['doctor'], { DATA_DIR: dir, LOG_LEVEL: 'warn' });
+    expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+    expect(doctor.stdout).toContain(`removed: ${orphans.length}`);
     expect((await readdir(imageDir)).sort()).toEqual([...withRow].sort());
   }, 180_000);
 });
