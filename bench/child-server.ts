@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 
 /** A server under test in its own process, so the load generator never competes for its event loop. */
@@ -67,9 +68,9 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 /** pixyproxy's real CLI (`serve`), compiled as `npm start` runs it, its log lines going to /dev/null. */
-export async function startPixyproxy(env: Record<string, string>, nodeFlags: string[] = []): Promise<ChildServer> {
+export async function startPixyproxy(env: Record<string, string>, nodeFlags: string[] = [], distDir = 'dist'): Promise<ChildServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeFlags, 'dist/cli.js', 'serve'], {
+  const child = spawn(process.execPath, [...nodeFlags, join(distDir, 'cli.js'), 'serve'], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: env['LOG_LEVEL'] ?? 'info' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

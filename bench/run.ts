@@ -7,10 +7,11 @@
  *   npm run bench -- --no-mysql          # SQLite only
  *   npm run bench -- --large-rows 100000 # a smaller "large" SQLite catalogue
  *   npm run bench -- --profile           # CPU profiles of the detail and list cases instead
+ *   npm run bench -- --server-dist DIR   # run an already compiled tree (e.g. an older build, for A/B)
  *
  * Large databases are kept in the OS temp dir (pixyproxy-bench/) and reused by later runs.
  */
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,9 +29,10 @@ const { values: args } = parseArgs({
     'no-mysql': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'large-rows': { type: 'string', default: '1000000' },
-    'mysql-large-rows': { type: 'string', default: '100000' },
+    'mysql-large-rows': { type: 'string', default: '1000000' },
     connections: { type: 'string', default: '16' },
     'no-write': { type: 'boolean', default: false },
+    'server-dist': { type: 'string' },
   },
 });
 
@@ -38,6 +40,7 @@ const BENCH_DIR = join(tmpdir(), 'pixyproxy-bench');
 const SMALL_ROWS = 1000;
 const timing = args.quick ? { warmupSeconds: 1, seconds: 3 } : { warmupSeconds: 3, seconds: 8 };
 const connections = Number(args.connections);
+const serverDist = args['server-dist'] ?? 'dist';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const rows: CaseRow[] = [];
 
@@ -67,8 +70,8 @@ let postSequence = 0;
 async function benchEngine(group: string, small: BenchData, large: BenchData, baselineEnv: Record<string, string>, peaks: Record<string, number>) {
   const content = small.content!;
   const baseline = await startBaseline(baselineEnv);
-  const server = await startPixyproxy(small.env);
-  const big = await startPixyproxy(large.env);
+  const server = await startPixyproxy(small.env, [], serverDist);
+  const big = await startPixyproxy(large.env, [], serverDist);
   const contentPath = [`/image/${content.guid}/content`];
   const notModified = { headers: { 'if-none-match': content.etag } };
   try {
@@ -103,7 +106,7 @@ async function benchEngine(group: string, small: BenchData, large: BenchData, ba
 
 /** The baseline answers with pixyproxy's own bodies, fetched once from the SQLite server. */
 async function baselineBodies(small: BenchData): Promise<Record<string, string>> {
-  const server = await startPixyproxy(small.env);
+  const server = await startPixyproxy(small.env, [], serverDist);
   try {
     const detail = Buffer.from(await (await fetch(`${server.url}/image/${small.guids[0]}`)).arrayBuffer());
     const list = Buffer.from(await (await fetch(`${server.url}${LIST_PATH[0]}`)).arrayBuffer());
@@ -132,20 +135,29 @@ async function mysqlData(mariadb: BenchMariadb, name: string, rowCount: number, 
 async function profile() {
   const small = await sqliteData('sqlite-small', SMALL_ROWS, false);
   const dir = join(BENCH_DIR, 'profiles');
-  for (const [label, paths] of [['detail', detailPaths(small)], ['list', LIST_PATH]] as const) {
-    const server = await startPixyproxy(small.env, ['--cpu-prof', `--cpu-prof-dir=${join(dir, label)}`]);
+  const content = small.content!;
+  const cases: [string, readonly string[], Partial<LoadOptions>][] = [
+    ['detail', detailPaths(small), {}],
+    ['list', LIST_PATH, {}],
+    ['not-modified', [`/image/${content.guid}/content`], { headers: { 'if-none-match': content.etag } }],
+  ];
+  for (const [label, paths, extra] of cases) {
+    await rm(join(dir, label), { recursive: true, force: true });
+    const server = await startPixyproxy(small.env, ['--cpu-prof', `--cpu-prof-dir=${join(dir, label)}`], serverDist);
     try {
-      await record('sqlite', 'sqlite', server, label, () => load(server, paths), small.rows);
+      await record('sqlite', 'sqlite', server, label, () => load(server, paths, extra), small.rows);
     } finally {
       await server.stop();
     }
-    log(await summariseProfiles(join(dir, label), 25));
+    log(await summariseProfiles(join(dir, label), 30));
   }
 }
 
 async function main() {
-  log('building dist/ ...');
-  await buildServer();
+  if (args['server-dist'] === undefined) {
+    log('building dist/ ...');
+    await buildServer();
+  }
   if (args.profile) return profile();
   const info: RunInfo = {
     date: new Date().toISOString(),
