@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthenticationError } from '../../src/core/errors.js';
-import type { UserService } from '../../src/service/user-service.js';
+import { SqlUserRepository } from '../../src/data/user-repository.js';
+import { UserService } from '../../src/service/user-service.js';
 import { CredentialCache } from '../../src/service/credential-cache.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTestApp, TEST_SCRYPT, type TestApp } from '../support/test-app.js';
 
 let t: TestApp;
 let users: UserService;
@@ -42,6 +43,27 @@ describe('UserService credential cache', () => {
     await users.setPassword('alice', 'a brand new password');
     await t.context.db.close();
     await expect(users.verifyCredentials('bob', PASSWORD)).resolves.toMatchObject({ username: 'bob' });
+  });
+});
+
+describe('UserService concurrent verification', () => {
+  it('verifies a burst of requests with the same new credentials once, and answers them all', async () => {
+    const repository = new SqlUserRepository(t.context.db);
+    let lookups = 0;
+    const counting = Object.create(repository, {
+      findByUsername: { value: (username: string) => (lookups++, repository.findByUsername(username)) },
+    }) as SqlUserRepository;
+    const service = new UserService(counting, { scrypt: TEST_SCRYPT, credentialCacheTtlMs: 60_000 });
+    const users = await Promise.all(Array.from({ length: 8 }, () => service.verifyCredentials('alice', PASSWORD)));
+    expect(users.map((user) => user.username)).toEqual(Array(8).fill('alice'));
+    expect(lookups).toBe(1);
+  });
+
+  it('rejects every request of a burst with a wrong password, and checks the next one again', async () => {
+    const service = new UserService(new SqlUserRepository(t.context.db), { scrypt: TEST_SCRYPT });
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => service.verifyCredentials('alice', 'wrong password')));
+    expect(results.every((r) => r.status === 'rejected' && r.reason instanceof AuthenticationError)).toBe(true);
+    await expect(service.verifyCredentials('alice', PASSWORD)).resolves.toMatchObject({ username: 'alice' });
   });
 });
 
