@@ -6,7 +6,8 @@
 -- version 1 in the migration ledger, so the application's start-up migration step skips it.
 --
 -- Tags live twice: as a JSON array on the image row, so a read is one row, and in image_tag with the
--- listing key (created_at, guid) copied in, so a tag-filtered page is one index range scan.
+-- listing key (created_at, guid) and the author copied in, so a tag-filtered page (with or without an
+-- author filter) is one index range scan.
 
 CREATE TABLE user (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
@@ -44,10 +45,12 @@ CREATE TABLE image (
 CREATE TABLE image_tag (
   image_id BIGINT UNSIGNED NOT NULL,
   tag VARCHAR(64) NOT NULL,
+  author VARCHAR(64) NOT NULL,
   created_at DATETIME(3) NOT NULL,
   guid CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   PRIMARY KEY (image_id, tag),
   KEY image_tag_listing_idx (tag, created_at, guid),
+  KEY image_tag_author_listing_idx (author, tag, created_at, guid),
   CONSTRAINT image_tag_image_fk FOREIGN KEY (image_id) REFERENCES image (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 

@@ -42,25 +42,45 @@ const TAG_KEYSET = KEYSET.replaceAll('i.', 't.');
 const TAG_ORDER = ORDER.replaceAll('i.', 't.');
 const QUALIFIED_COLUMNS = IMAGE_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ');
 
-function listingSql(query: ListPageQuery): string {
+/** The SQL of one listing page; exported so the query plans can be checked against the indexes. */
+export function listingSql(query: ListPageQuery): string {
   const after = query.after !== undefined;
+  const author = query.author !== undefined;
   if (query.tag !== undefined) {
-    const where = ['t.tag = :tag', ...(after ? [TAG_KEYSET] : []), ...(query.author !== undefined ? ['i.author = :author'] : [])];
+    // Both filters are equalities on image_tag, so (author, tag, created_at, guid) serves them in order.
+    const where = [...(author ? ['t.author = :author'] : []), 't.tag = :tag', ...(after ? [TAG_KEYSET] : [])];
     return `SELECT ${QUALIFIED_COLUMNS} FROM image_tag t JOIN image i ON i.id = t.image_id
       WHERE ${where.join(' AND ')} ${TAG_ORDER} LIMIT :limit`;
   }
-  const where = [...(query.author !== undefined ? ['i.author = :author'] : []), ...(after ? [KEYSET] : [])];
+  const where = [...(author ? ['i.author = :author'] : []), ...(after ? [KEYSET] : [])];
   return `SELECT ${QUALIFIED_COLUMNS} FROM image i ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${ORDER} LIMIT :limit`;
 }
 
-async function insertTags(tx: Queryable, imageId: number, guid: string, createdAt: string, tags: readonly string[]) {
+/** The parameters of listingSql(query): one row more than the page, to know whether another follows. */
+export function listingParams(query: ListPageQuery): SqlParams {
+  const params: Record<string, string | number> = { limit: query.limit + 1 };
+  if (query.after !== undefined) {
+    params['afterCreatedAt'] = toSqlTime(query.after.createdAt);
+    params['afterGuid'] = query.after.guid;
+  }
+  if (query.tag !== undefined) params['tag'] = query.tag;
+  if (query.author !== undefined) params['author'] = query.author;
+  return params;
+}
+
+interface TagOwner {
+  imageId: number;
+  guid: string;
+  author: string;
+  createdAt: string;
+}
+
+async function insertTags(tx: Queryable, owner: TagOwner, tags: readonly string[]) {
   for (const tag of tags) {
-    await tx.run('INSERT INTO image_tag (image_id, tag, created_at, guid) VALUES (:imageId, :tag, :createdAt, :guid)', {
-      imageId,
-      tag,
-      createdAt,
-      guid,
-    });
+    await tx.run(
+      'INSERT INTO image_tag (image_id, tag, author, created_at, guid) VALUES (:imageId, :tag, :author, :createdAt, :guid)',
+      { ...owner, tag },
+    );
   }
 }
 
@@ -91,7 +111,7 @@ export class SqlImageRepository implements ImageRepository {
           createdAt,
         },
       );
-      await insertTags(tx, lastInsertId, image.guid, createdAt, image.tags);
+      await insertTags(tx, { imageId: lastInsertId, guid: image.guid, author: image.author, createdAt }, image.tags);
       return tx.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE id = :id`, { id: lastInsertId });
     });
     if (row === undefined) throw new Error(`inserted image ${image.guid} could not be read back`);
@@ -104,14 +124,7 @@ export class SqlImageRepository implements ImageRepository {
   }
 
   async listPage(query: ListPageQuery): Promise<ListPageResult> {
-    const params: Record<string, string | number> = { limit: query.limit + 1 };
-    if (query.after !== undefined) {
-      params['afterCreatedAt'] = toSqlTime(query.after.createdAt);
-      params['afterGuid'] = query.after.guid;
-    }
-    if (query.tag !== undefined) params['tag'] = query.tag;
-    if (query.author !== undefined) params['author'] = query.author;
-    const rows = await this.db.all<ImageRow>(listingSql(query), params as SqlParams);
+    const rows = await this.db.all<ImageRow>(listingSql(query), listingParams(query));
     const images = rows.slice(0, query.limit).map(imageDetailFromRow);
     const last = images.at(-1);
     if (rows.length <= query.limit || last === undefined) return { images };
@@ -129,7 +142,7 @@ export class SqlImageRepository implements ImageRepository {
       });
       await tx.run('DELETE FROM image_tag WHERE image_id = :id', { id: current.id });
       const createdAt = toSqlTime(imageDetailFromRow(current).created_at);
-      await insertTags(tx, current.id, guid, createdAt, tags);
+      await insertTags(tx, { imageId: current.id, guid, author: current.author, createdAt }, tags);
       return tx.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE id = :id`, { id: current.id });
     });
     return row === undefined ? undefined : imageDetailFromRow(row);

@@ -36,6 +36,9 @@ export class UserService {
   readonly #now: () => Date;
   // Verified against when the username is unknown, so that case costs one scrypt like a wrong password.
   #decoyHash: Promise<string> | undefined;
+  // Verifications running now, by cache key: a burst of requests with the same new header (a client
+  // opening several connections at once) shares one scrypt instead of running one each, 32 MiB apiece.
+  readonly #inFlight = new Map<string, Promise<User>>();
 
   constructor(
     private readonly users: UserRepository,
@@ -51,7 +54,19 @@ export class UserService {
     const key = CredentialCache.keyOf(username, password);
     const cached = this.#cache.get(key);
     if (cached !== undefined) return cached;
+    // A verification that began before an eviction (password change, removal) is never joined by
+    // later requests, and its result is not cached: the epoch is part of the in-flight key.
     const epoch = this.#cache.epoch();
+    const flightKey = `${epoch}:${key}`;
+    let verification = this.#inFlight.get(flightKey);
+    if (verification === undefined) {
+      verification = this.#verify(key, epoch, username, password).finally(() => this.#inFlight.delete(flightKey));
+      this.#inFlight.set(flightKey, verification);
+    }
+    return verification;
+  }
+
+  async #verify(key: string, epoch: number, username: string, password: string): Promise<User> {
     const found = await this.users.findByUsername(username);
     this.#decoyHash ??= hashPassword(randomBytes(16).toString('hex'), this.#scrypt);
     const hash = found?.passwordHash ?? (await this.#decoyHash);

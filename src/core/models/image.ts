@@ -56,8 +56,9 @@ export type ImageDetailUpdate = Static<typeof ImageDetailUpdateSchema>;
 
 const Timestamp = (description: string) =>
   Type.String({ format: 'date-time', description, examples: ['2026-11-25T09:30:00.123Z'] });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description: string) =>
-  Type.Union([schema, Type.Null()], { description });
+// `type: ['string', 'null']` (JSON Schema / OpenAPI 3.1) rather than anyOf: fast-json-stringify
+// serialises a type list with a typeof check, but an anyOf by running Ajv on the value, per field.
+const NullableString = (description: string) => Type.Unsafe<string | null>({ type: ['string', 'null'], description });
 
 export const ImageDetailSchema = Type.Object(
   {
@@ -68,9 +69,9 @@ export const ImageDetailSchema = Type.Object(
     author: Type.String({ description: 'Username of the creator' }),
     content_type: Type.String({ description: 'Media type of the bytes', examples: ['image/png'] }),
     byte_size: Type.Integer({ minimum: 0, description: 'Size of the bytes' }),
-    model: Nullable(Type.String(), 'Model that generated the image (`local` for the built-in generator)'),
-    size: Nullable(Type.String(), 'Pixel size as WIDTHxHEIGHT'),
-    revised_prompt: Nullable(Type.String(), 'Prompt as rewritten by the provider, when it reports one'),
+    model: NullableString('Model that generated the image (`local` for the built-in generator)'),
+    size: NullableString('Pixel size as WIDTHxHEIGHT'),
+    revised_prompt: NullableString('Prompt as rewritten by the provider, when it reports one'),
     created_at: Timestamp('Creation time, RFC 3339 UTC'),
     updated_at: Timestamp('Last change, RFC 3339 UTC'),
   },

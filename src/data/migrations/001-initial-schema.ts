@@ -1,7 +1,8 @@
 import type { Migration } from './migration.js';
 
 // Tags live twice: as a JSON array on the image row, so a read is one row, and in image_tag with the
-// listing key (created_at, guid) copied in, so a tag-filtered page is one index range scan.
+// listing key (created_at, guid) and the author copied in, so a tag-filtered page, with or without an
+// author filter, is one index range scan that stops after `limit` rows however rare the combination.
 export const initialSchema: Migration = {
   version: 1,
   name: 'initial schema: user, image, image_tag',
@@ -35,11 +36,13 @@ export const initialSchema: Migration = {
     `CREATE TABLE image_tag (
       image_id INTEGER NOT NULL REFERENCES image (id) ON DELETE CASCADE,
       tag TEXT NOT NULL,
+      author TEXT NOT NULL,
       created_at TEXT NOT NULL,
       guid TEXT NOT NULL,
       PRIMARY KEY (image_id, tag)
     )`,
     'CREATE INDEX image_tag_listing_idx ON image_tag (tag, created_at, guid)',
+    'CREATE INDEX image_tag_author_listing_idx ON image_tag (author, tag, created_at, guid)',
   ],
   mysql: [
     `CREATE TABLE user (
@@ -76,10 +79,12 @@ export const initialSchema: Migration = {
     `CREATE TABLE image_tag (
       image_id BIGINT UNSIGNED NOT NULL,
       tag VARCHAR(64) NOT NULL,
+      author VARCHAR(64) NOT NULL,
       created_at DATETIME(3) NOT NULL,
       guid CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
       PRIMARY KEY (image_id, tag),
       KEY image_tag_listing_idx (tag, created_at, guid),
+      KEY image_tag_author_listing_idx (author, tag, created_at, guid),
       CONSTRAINT image_tag_image_fk FOREIGN KEY (image_id) REFERENCES image (id) ON DELETE CASCADE
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
   ],

@@ -45,6 +45,7 @@ export class LocalImageGenerator implements ImageGenerator {
   readonly name = 'local';
   readonly #width: number;
   readonly #height: number;
+  #png: PNG | undefined;
 
   constructor(options: LocalGeneratorOptions = {}) {
     this.#width = options.width ?? 512;
@@ -55,7 +56,10 @@ export class LocalImageGenerator implements ImageGenerator {
     const width = this.#width;
     const height = this.#height;
     const seed = seedBytes(prompt, 64);
-    const png = new PNG({ width, height, colorType: 2 });
+    // One pixel buffer per generator, reused: the fill and the encode below never await, so no two
+    // calls share it at once, and a 1 MiB buffer per create no longer waits for the GC.
+    this.#png ??= new PNG({ width, height, colorType: 2 });
+    const png = this.#png;
     const discs = discsFrom(seed, width, height);
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {

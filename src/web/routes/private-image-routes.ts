@@ -37,7 +37,7 @@ const existingImageResponses = {
 
 const OWNERSHIP_RULE = 'Only the author of the image or an admin may do this; anyone else gets 403.';
 
-/** How image generation fails; docs/GENERATION.md has the whole table. */
+/** How image generation fails; docs/API.md (POST /image) has the whole table. */
 const generationResponses = {
   422: problem('The image provider refused the prompt (`PromptRejectedError`); `detail` carries its reason'),
   502: problem('The image provider failed, rejected our key or answered with something that is not an image (`ImageGenerationError`)'),

@@ -36,33 +36,35 @@ function singleValued(headers: FastifyRequest['headers']) {
 async function sendContent(service: PublicImageService, info: ContentInfo, request: FastifyRequest, reply: FastifyReply) {
   const etag = entityTag(info.sha256);
   const lastModified = new Date(info.createdAt);
-  // Only 200, 206 and 304 carry the validators and the year-long Cache-Control: an error answered
-  // here (416, bytes missing) must not be stored by a cache as if it were the image.
-  const validators = { etag, 'last-modified': lastModified.toUTCString(), 'cache-control': IMMUTABLE };
-  reply.header('x-content-type-options', 'nosniff');
   const headers = singleValued(request.headers);
   const notModified = headers['if-none-match'] !== undefined
     ? noneMatchHits(headers['if-none-match'], etag)
     : notModifiedSince(headers['if-modified-since'], lastModified);
-  if (notModified) return reply.code(304).headers(validators).header('accept-ranges', 'bytes').send();
-
-  const range = ifRangeAllows(headers['if-range'], etag, lastModified)
-    ? parseRange(headers.range, info.byteSize)
-    : ({ kind: 'none' } as const);
+  const range = notModified || !ifRangeAllows(headers['if-range'], etag, lastModified)
+    ? ({ kind: 'none' } as const)
+    : parseRange(headers.range, info.byteSize);
+  reply.header('accept-ranges', 'bytes');
   if (range.kind === 'unsatisfiable') {
+    // Thrown before the caching headers are set: an error body must not be cached as immutable.
     reply.header('content-range', `bytes */${info.byteSize}`);
     throw new RangeNotSatisfiableError(`The image has ${info.byteSize} bytes; the requested range lies outside them`);
   }
-  // HEAD answers from the row alone; the bytes are only opened for GET.
-  const body = request.method === 'HEAD' ? undefined : await service.openContent(info, range.kind === 'range' ? range.range : undefined);
-  reply.headers(validators).header('accept-ranges', 'bytes').type(info.contentType);
+  // Opened before any header commits to success, so a missing file is a plain 500. HEAD and 304
+  // answer from the row alone and never touch the bytes.
+  const bytes = notModified || request.method === 'HEAD'
+    ? undefined
+    : await service.openContent(info, range.kind === 'range' ? range.range : undefined);
+  reply.header('etag', etag).header('last-modified', lastModified.toUTCString()).header('cache-control', IMMUTABLE);
+  reply.header('x-content-type-options', 'nosniff');
+  if (notModified) return reply.code(304).send();
+  reply.type(info.contentType);
   if (range.kind === 'range') {
     const { start, end } = range.range;
     reply.code(206).header('content-range', `bytes ${start}-${end}/${info.byteSize}`).header('content-length', end - start + 1);
   } else {
     reply.header('content-length', info.byteSize);
   }
-  return body === undefined ? reply.send() : reply.send(body);
+  return reply.send(bytes);
 }
 
 /** GET /image, /image/{guid}, /image/{guid}/content: public and read-only. */
@@ -110,35 +112,45 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
     async (request) => images.getDetail(request.params.guid),
   );
 
-  const content = async (request: FastifyRequest<{ Params: { guid: string } }>, reply: FastifyReply) =>
+  const contentSchema = {
+    tags: ['images'],
+    params: GuidParams,
+    response: {
+      200: { description: 'The bytes (`image/png`)', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
+      206: { description: 'One byte range of the image', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
+      304: { description: 'Not modified: the cached copy is current' },
+      404: problem('No image has this guid'),
+      416: problem('The range lies outside the image'),
+      ...problemResponses,
+    },
+  };
+  const contentHandler = async (request: FastifyRequest<{ Params: { guid: string } }>, reply: FastifyReply) =>
     sendContent(images, await images.getContentInfo(request.params.guid), request, reply);
+
+  // HEAD is its own route: Fastify's automatic HEAD route would set Content-Length to the length of
+  // the (empty) payload instead of the image's.
+  app.head('/:guid/content', {
+    schema: {
+      ...contentSchema,
+      operationId: 'headImageContent',
+      summary: "The image's headers without its bytes",
+      description: 'The headers GET would send, including `Content-Length`, with no body.',
+    },
+  }, contentHandler);
 
   app.get(
     '/:guid/content',
     {
-      // Fastify's automatic HEAD route rewrites an empty body's Content-Length to 0; the explicit
-      // HEAD route below keeps the length of the bytes, as RFC 9110 9.3.2 expects.
       exposeHeadRoute: false,
       schema: {
+        ...contentSchema,
         operationId: 'getImageContent',
-        tags: ['images'],
         summary: "The image's bytes",
         description:
           'Served like a CDN origin: strong `ETag`, `Last-Modified`, `Cache-Control: immutable`, conditional ' +
           'requests (304), `HEAD`, and single `Range` requests (206/416).',
-        params: GuidParams,
-        response: {
-          200: { description: 'The bytes (`image/png`)', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
-          206: { description: 'One byte range of the image', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
-          304: { description: 'Not modified: the cached copy is current' },
-          404: problem('No image has this guid'),
-          416: problem('The range lies outside the image'),
-          ...problemResponses,
-        },
       },
     },
-    content,
+    contentHandler,
   );
-  // Hidden from the OpenAPI document: it is the GET operation without a body, described there.
-  app.head('/:guid/content', { schema: { hide: true, params: GuidParams } }, content);
 }

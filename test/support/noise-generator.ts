@@ -1,0 +1,14 @@
+import { noisePng } from '../../scripts/noise-png.js';
+import type { GeneratedImage, ImageGenerator } from '../../src/service/image-generator.js';
+
+/** Generates incompressible PNGs of a fixed size, one distinct image per prompt. */
+export class NoiseImageGenerator implements ImageGenerator {
+  readonly name = 'noise';
+
+  constructor(private readonly side: number) {}
+
+  async generate(prompt: string): Promise<GeneratedImage> {
+    const bytes = noisePng(this.side, this.side, prompt);
+    return { bytes, contentType: 'image/png', width: this.side, height: this.side, model: 'noise', revisedPrompt: null };
+  }
+}
