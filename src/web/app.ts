@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
@@ -15,6 +14,7 @@ import './fastify-types.js';
 import { openApi } from './openapi.js';
 import { requestIdOf } from './request-id.js';
 import { requestLogging } from './request-logging.js';
+import { securityHeaders } from './security-headers.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
 import { publicImageRoutes } from './routes/public-image-routes.js';
@@ -106,7 +106,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
 
   await app.register(requestLogging);
   await app.register(errorHandler);
-  await app.register(helmet, {
+  await app.register(securityHeaders, {
     contentSecurityPolicy: CONTENT_SECURITY_POLICY,
     // Images are meant to be embedded by other sites (<img src>); same-origin would block that.
     crossOriginResourcePolicy: { policy: 'cross-origin' },
