@@ -32,6 +32,8 @@ const existingImageResponses = {
   403: problem('The caller is neither the author of the image nor an admin (`OperationNotAllowedError`)'),
   404: problem('No image has this guid (also after it was deleted)'),
   ...bodyResponses,
+  // The failed-login limit guards the whole private router, so these can answer 429 too.
+  429: problem('Too many failed logins from this client or against this username (`Retry-After`)'),
   ...problemResponses,
 };
 
