@@ -275,8 +275,8 @@ describe('the OpenAPI document', () => {
       required: ['tags'],
       additionalProperties: false,
     });
-    expect(Object.keys(path.patch.responses).sort()).toEqual(['200', '400', '401', '403', '404', '413', '415', '500', '503']);
-    expect(Object.keys(path.delete.responses).sort()).toEqual(['204', '400', '401', '403', '404', '413', '415', '500', '503']);
+    expect(Object.keys(path.patch.responses).sort()).toEqual(['200', '400', '401', '403', '404', '413', '415', '429', '500', '503']);
+    expect(Object.keys(path.delete.responses).sort()).toEqual(['204', '400', '401', '403', '404', '413', '415', '429', '500', '503']);
     expect(path.delete.responses['204'].content).toBeUndefined();
     expect(path.patch.responses['403'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
   });
