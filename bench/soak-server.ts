@@ -7,12 +7,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openContext } from '../src/compose.js';
 import { loadConfig } from '../src/core/config.js';
 import { silentLogger } from '../src/service/service-logger.js';
-import { buildApp, rateLimitsFrom } from '../src/web/app.js';
+import { buildApp } from '../src/web/app.js';
 
 const config = loadConfig(process.env);
 const context = await openContext(config, silentLogger);
 await context.services.users.ensureInitialAdmin(config.adminPassword);
-const app = await buildApp(context.services, { rateLimits: rateLimitsFrom(config) });
+const app = await buildApp(context.services, { rateLimits: config });
 const address = await app.listen({ host: '127.0.0.1', port: 0 });
 
 const delay = monitorEventLoopDelay({ resolution: 10 });

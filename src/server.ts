@@ -1,10 +1,12 @@
+import { createRequire } from 'node:module';
 import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
 import { describeDatabase, type Config } from './core/config.js';
 import { ensureInitialAdmin, openContext } from './compose.js';
-import { buildApp, rateLimitsFrom } from './web/app.js';
+import { buildApp } from './web/app.js';
 
-export const VERSION = '0.1.0';
+// Read from package.json (one level up from both src/ and dist/) so the OpenAPI version cannot drift.
+export const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
  * Runs the HTTP server until SIGTERM/SIGINT: then stops accepting, lets in-flight requests finish
@@ -30,7 +32,7 @@ export async function serve(config: Config, log: Logger): Promise<void> {
     logger: log,
     trustProxy: config.trustProxy,
     version: VERSION,
-    rateLimits: rateLimitsFrom(config),
+    rateLimits: config,
   });
   // Deliberate timeouts: slow-loris clients cannot hold sockets, idle keep-alives are reaped.
   app.server.headersTimeout = 15_000;

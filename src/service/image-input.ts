@@ -5,6 +5,8 @@ import {
   type ImageDetailUpdate,
 } from '../core/models/image.js';
 import { RecordNotFoundError } from '../core/errors.js';
+import type { ImageRecord } from '../core/models/image.js';
+import type { ImageRepository } from '../data/image-repository.js';
 import { schemaCheck } from './schema-check.js';
 
 const checkCreate = schemaCheck<ImageDetailCreate>(ImageDetailCreateSchema, '/body');
@@ -42,6 +44,17 @@ export function parseUpdateInput(input: unknown): { tags: string[] } {
  */
 export function canonicalGuid(guid: string): string {
   const lowered = guid.toLowerCase();
-  if (!UUID.test(lowered)) throw new RecordNotFoundError(`No image has the guid "${guid.slice(0, 64)}"`);
+  if (!UUID.test(lowered)) throw imageNotFound(guid);
   return lowered;
+}
+
+export function imageNotFound(guid: string): RecordNotFoundError {
+  return new RecordNotFoundError(`No image has the guid "${guid.slice(0, 64)}"`);
+}
+
+/** The image a client-given guid names, in any letter case; RecordNotFoundError when there is none. */
+export async function findImage(images: Pick<ImageRepository, 'findByGuid'>, guid: string): Promise<ImageRecord> {
+  const record = await images.findByGuid(canonicalGuid(guid));
+  if (record === undefined) throw imageNotFound(guid);
+  return record;
 }

@@ -1,10 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { RecordNotFoundError } from '../core/errors.js';
 import type { ImageDetail, ImageRecord } from '../core/models/image.js';
 import type { User } from '../core/models/user.js';
 import type { ImageRepository } from '../data/image-repository.js';
 import type { ImageGenerator } from './image-generator.js';
-import { canonicalGuid, parseCreateInput, parseUpdateInput } from './image-input.js';
+import { findImage, imageNotFound, parseCreateInput, parseUpdateInput } from './image-input.js';
 import { assertMayModifyImage } from './image-permissions.js';
 import type { ImageStore } from './image-store.js';
 import { silentLogger, type ServiceLogger } from './service-logger.js';
@@ -76,7 +75,7 @@ export class PrivateImageService {
     const { detail } = await this.#findModifiable(actor, guid);
     const updated = await this.#images.updateTags(detail.guid, tags, this.#nextUpdatedAt(detail.updated_at));
     // Deleted between the read and the write.
-    if (updated === undefined) throw notFound(guid);
+    if (updated === undefined) throw imageNotFound(guid);
     return updated;
   }
 
@@ -87,13 +86,12 @@ export class PrivateImageService {
    */
   async delete(actor: User, guid: string): Promise<void> {
     const { detail } = await this.#findModifiable(actor, guid);
-    if (!(await this.#images.deleteByGuid(detail.guid))) throw notFound(guid);
+    if (!(await this.#images.deleteByGuid(detail.guid))) throw imageNotFound(guid);
     await this.#removeQuietly(detail.filename);
   }
 
   async #findModifiable(actor: User, guid: string): Promise<ImageRecord> {
-    const record = await this.#images.findByGuid(canonicalGuid(guid));
-    if (record === undefined) throw notFound(guid);
+    const record = await findImage(this.#images, guid);
     assertMayModifyImage(actor, record.detail);
     return record;
   }
@@ -110,8 +108,4 @@ export class PrivateImageService {
       this.#log.warn({ err: error, filename }, 'could not remove image bytes; the orphan sweep will');
     }
   }
-}
-
-function notFound(guid: string): RecordNotFoundError {
-  return new RecordNotFoundError(`No image has the guid "${guid.slice(0, 64)}"`);
 }

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import { InternalServerError, RecordNotFoundError } from '../core/errors.js';
+import { InternalServerError } from '../core/errors.js';
 import { LIST_LIMIT_DEFAULT, type ImageDetail, type ImageListQuery, type ImagePage } from '../core/models/image.js';
 import type { ImageRepository } from '../data/image-repository.js';
 import type { ByteRange, ImageStore } from './image-store.js';
-import { canonicalGuid, normaliseTags } from './image-input.js';
+import { findImage, normaliseTags } from './image-input.js';
 import { decodeCursor, encodeCursor } from './listing-cursor.js';
 
 /** What a client needs to answer a content request before any byte is read. */
@@ -24,7 +24,7 @@ export class PublicImageService {
   ) {}
 
   async getDetail(guid: string): Promise<ImageDetail> {
-    return (await this.#find(guid)).detail;
+    return (await findImage(this.images, guid)).detail;
   }
 
   async list(query: ImageListQuery = {}): Promise<ImagePage> {
@@ -39,7 +39,7 @@ export class PublicImageService {
   }
 
   async getContentInfo(guid: string): Promise<ContentInfo> {
-    const { detail, sha256 } = await this.#find(guid);
+    const { detail, sha256 } = await findImage(this.images, guid);
     return {
       guid: detail.guid,
       filename: detail.filename,
@@ -60,11 +60,5 @@ export class PublicImageService {
       });
     }
     return stream;
-  }
-
-  async #find(guid: string) {
-    const record = await this.images.findByGuid(canonicalGuid(guid));
-    if (record === undefined) throw new RecordNotFoundError(`No image has the guid "${guid}"`);
-    return record;
   }
 }

@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
-import type { Config } from '../core/config.js';
+import { loadConfig, type Config } from '../core/config.js';
 import { ImageDetailSchema, ImageListSchema } from '../core/models/image.js';
 import { ProblemSchema } from '../core/models/problem.js';
 import { AuthFailureLimiter } from '../service/auth-failure-limiter.js';
@@ -26,24 +26,8 @@ export interface AppServices {
   readiness: ReadinessService;
 }
 
-export interface RateLimits {
-  /** Creates allowed per user per minute (CREATE_RATE_LIMIT). */
-  createsPerMinute: number;
-  /** Failed Basic-auth attempts allowed per client address and per username per window. */
-  authFailureLimit: number;
-  authFailureWindowMs: number;
-}
-
-/** The same defaults as the configuration's. */
-export const DEFAULT_RATE_LIMITS: RateLimits = { createsPerMinute: 30, authFailureLimit: 10, authFailureWindowMs: 15 * 60_000 };
-
-export function rateLimitsFrom(config: Pick<Config, 'createRateLimit' | 'authFailureLimit' | 'authFailureWindowMs'>): RateLimits {
-  return {
-    createsPerMinute: config.createRateLimit,
-    authFailureLimit: config.authFailureLimit,
-    authFailureWindowMs: config.authFailureWindowMs,
-  };
-}
+/** The limits the app enforces, as configured (CREATE_RATE_LIMIT, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS). */
+export type RateLimits = Pick<Config, 'createRateLimit' | 'authFailureLimit' | 'authFailureWindowMs'>;
 
 export interface AppOptions {
   /** A pino logger; the app logs nothing when absent. */
@@ -102,7 +86,8 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   app.addSchema(ImageDetailSchema);
   app.addSchema(ImageListSchema);
   app.addSchema(ProblemSchema);
-  const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
+  // Without explicit limits the configuration's defaults apply, read from the one place that defines them.
+  const limits = options.rateLimits ?? loadConfig({});
 
   await app.register(requestLogging);
   await app.register(errorHandler);
@@ -121,7 +106,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     images: services.privateImages,
     users: services.users,
     authLimiter: new AuthFailureLimiter({ limit: limits.authFailureLimit, windowMs: limits.authFailureWindowMs }),
-    createRateLimit: limits.createsPerMinute,
+    createRateLimit: limits.createRateLimit,
   });
   return app;
 }

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/core/config.js';
 import type { ImageDetail } from '../../src/core/models/image.js';
 import { LocalImageGenerator } from '../../src/service/generators/local-generator.js';
 import { silentLogger } from '../../src/service/service-logger.js';
-import { buildApp, rateLimitsFrom, type AppOptions } from '../../src/web/app.js';
+import { buildApp, type AppOptions } from '../../src/web/app.js';
 import { makeImageInput } from './factories.js';
 
 /** Cheap scrypt for tests: the parameters travel with each hash, so verification is unchanged. */
@@ -48,7 +48,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     scrypt: options.scrypt ?? TEST_SCRYPT,
   });
   const app = await buildApp(context.services, {
-    rateLimits: rateLimitsFrom(config),
+    rateLimits: config,
     ...options.app,
   });
   await app.ready();
