@@ -92,7 +92,7 @@ describeMysql('when the MySQL server goes away', () => {
 
   it('answers 503 within the bounds while the server hangs without answering, and serves again once it resumes', async () => {
     await expectEveryRequestServed();
-    server.freeze();
+    await server.freeze();
     try {
       // More requests at once than the pool has connections: none may wait for a free one forever.
       await Promise.all(Array.from({ length: POOL_SIZE + 2 }, () => expectUnavailable('GET /image (concurrent)', { url: '/image' })));

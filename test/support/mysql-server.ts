@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, openSync, closeSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -17,6 +17,7 @@ const INSTALL_NAMES = ['mariadb-install-db', 'mysql_install_db'];
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/mysql/bin', '/usr/local/mysql/scripts'];
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
+const FREEZE_TIMEOUT_MS = 5_000;
 
 function searchDirs(): string[] {
   return [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
@@ -55,6 +56,32 @@ async function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * True when every thread of the process is in the stopped state (Linux /proc). Where /proc is
+ * missing there is nothing to poll, so it settles for a pause long enough for delivery.
+ */
+async function allThreadsStopped(pid: number): Promise<boolean> {
+  let threads: string[];
+  try {
+    threads = await readdir(`/proc/${pid}/task`);
+  } catch {
+    await sleep(500);
+    return true;
+  }
+  for (const thread of threads) {
+    let stat: string;
+    try {
+      stat = await readFile(`/proc/${pid}/task/${thread}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    // The state follows the parenthesised command name, which may itself contain spaces or ')'.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state !== 'T' && state !== 't') return false;
+  }
+  return true;
+}
 
 // Durability and memory settings a throwaway server can afford: it is fast to start and light on a
 // shared machine. `--loose-` keeps an option that one flavour lacks from failing the start.
@@ -240,9 +267,20 @@ export class MysqlTestServer {
     this.#process = undefined;
   }
 
-  /** Freezes the server (SIGSTOP): connections stay open but nothing answers, like a hung host. */
-  freeze(): void {
-    this.#process?.kill('SIGSTOP');
+  /**
+   * Freezes the server (SIGSTOP): connections stay open but nothing answers, like a hung host.
+   * kill() only queues the signal; a server thread already running can still answer a query sent in
+   * the next instant, so this resolves once every thread of the server is seen stopped.
+   */
+  async freeze(): Promise<void> {
+    const pid = this.#process?.pid;
+    if (pid === undefined) return;
+    process.kill(pid, 'SIGSTOP');
+    const deadline = Date.now() + FREEZE_TIMEOUT_MS;
+    while (!(await allThreadsStopped(pid))) {
+      if (Date.now() > deadline) throw new Error(`the MySQL server (pid ${pid}) did not stop within ${FREEZE_TIMEOUT_MS} ms`);
+      await sleep(10);
+    }
   }
 
   thaw(): void {
