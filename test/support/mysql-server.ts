@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, openSync, closeSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -115,6 +115,11 @@ export class MysqlTestServer {
     return join(this.dir, 'data');
   }
 
+  /** The server's own temp directory: a shared /tmp lets two servers initialising at once collide. */
+  get tmpdir(): string {
+    return join(this.dir, 'tmp');
+  }
+
   get socket(): string {
     return join(this.dir, 'mysqld.sock');
   }
@@ -131,6 +136,7 @@ export class MysqlTestServer {
     const dir = await mkdtemp(join(tmpdir(), 'pixyproxy-mysql-'));
     const server = new MysqlTestServer(binary, dir, await freePort(), version);
     try {
+      await mkdir(server.tmpdir);
       server.#initialise();
       await server.start();
       await server.#dropAnonymousUsers();
@@ -158,6 +164,7 @@ export class MysqlTestServer {
           `--datadir=${this.datadir}`,
           '--auth-root-authentication-method=normal',
           '--skip-test-db',
+          `--tmpdir=${this.tmpdir}`,
           ...this.#rootOptions(),
           ...FAST_OPTIONS,
         ],
@@ -166,7 +173,7 @@ export class MysqlTestServer {
     } else {
       result = spawnSync(
         this.binary,
-        ['--no-defaults', '--initialize-insecure', `--datadir=${this.datadir}`, ...this.#rootOptions()],
+        ['--no-defaults', '--initialize-insecure', `--datadir=${this.datadir}`, `--tmpdir=${this.tmpdir}`, ...this.#rootOptions()],
         { encoding: 'utf8' },
       );
     }
@@ -186,6 +193,7 @@ export class MysqlTestServer {
         '--no-defaults',
         `--datadir=${this.datadir}`,
         `--socket=${this.socket}`,
+        `--tmpdir=${this.tmpdir}`,
         `--port=${this.port}`,
         '--bind-address=127.0.0.1',
         `--pid-file=${join(this.dir, 'mysqld.pid')}`,
