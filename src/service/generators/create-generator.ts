@@ -3,7 +3,6 @@ import { ConfigurationError } from '../../core/errors.js';
 import type { ImageGenerator } from '../image-generator.js';
 import type { ServiceLogger } from '../service-logger.js';
 import { LocalImageGenerator } from './local-generator.js';
-import { OpenAIImageGenerator } from './openai-generator.js';
 
 function dimensions(size: string | undefined): { width?: number; height?: number } {
   if (size === undefined) return {};
@@ -20,5 +19,7 @@ export async function createGenerator(config: Config, log?: ServiceLogger): Prom
   const { apiKey } = config.openai;
   // loadConfig already refuses this; repeated so the generator never starts without a key.
   if (apiKey === undefined) throw new ConfigurationError('IMAGE_GENERATOR=openai needs OPENAI_API_KEY to be set');
+  // Loaded only when configured: the SDK's code costs the local default ~13 MiB of resident memory.
+  const { OpenAIImageGenerator } = await import('./openai-generator.js');
   return new OpenAIImageGenerator({ ...config.openai, apiKey, size: config.imageSize, ...(log && { log }) });
 }
