@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalImageGenerator } from '../../src/service/generators/local-generator.js';
+import { describeEachEngine, type EngineDatabase } from '../support/engines.js';
 import { basicHeader } from '../support/test-app.js';
 import { postImageOnOwnConnection, runCli, startServer, type ServerProcess } from '../support/cli-process.js';
 
@@ -13,20 +13,6 @@ const PASSWORD = 'crash test password';
 const CREATES = 100;
 const KILL_AFTER_ACKS = 30;
 const SIZE = 128;
-let dir: string;
-const servers: ServerProcess[] = [];
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pixyproxy-crash-'));
-});
-afterAll(async () => {
-  for (const server of servers) await server.kill();
-  await rm(dir, { recursive: true, force: true });
-});
-
-function env(): Record<string, string> {
-  return { DATA_DIR: dir, PIXYPROXY_ADMIN_PASSWORD: PASSWORD, IMAGE_SIZE: `${SIZE}x${SIZE}`, CREATE_RATE_LIMIT: '100000' };
-}
 
 interface Ack {
   guid: string;
@@ -39,7 +25,32 @@ async function create(address: string, prompt: string): Promise<Ack | undefined>
   return response?.status === 201 ? { guid: (JSON.parse(response.body) as { guid: string }).guid, prompt } : undefined;
 }
 
-describe('SIGKILL during 100 concurrent creates', () => {
+describeEachEngine((engine) => describe('SIGKILL during 100 concurrent creates', () => {
+  let dir: string;
+  let database: EngineDatabase;
+  let servers: ServerProcess[];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pixyproxy-crash-'));
+    database = await engine.open();
+    servers = [];
+  });
+  afterEach(async () => {
+    for (const server of servers) await server.kill();
+    await database?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function env(): Record<string, string> {
+    return {
+      DATA_DIR: dir,
+      DATABASE_URL: database.databaseUrl,
+      PIXYPROXY_ADMIN_PASSWORD: PASSWORD,
+      IMAGE_SIZE: `${SIZE}x${SIZE}`,
+      CREATE_RATE_LIMIT: '100000',
+    };
+  }
+
   it('keeps every acknowledged image with identical bytes, no row without its file, and doctor sweeps only orphans', async () => {
     const server = await startServer(env());
     servers.push(server);
@@ -80,22 +91,20 @@ describe('SIGKILL during 100 concurrent creates', () => {
     expect(await restarted.stop('SIGTERM')).toEqual({ code: 0, signal: null });
 
     const imageDir = join(dir, 'images');
-    const db = new BetterSqlite3(join(dir, 'pixyproxy.db'), { readonly: true });
-    const rows = db.prepare('SELECT filename FROM image').all() as Array<{ filename: string }>;
-    db.close();
+    const rows = await database.db.all<{ filename: string }>('SELECT filename FROM image');
     const missing = rows.filter((row) => !existsSync(join(imageDir, row.filename)));
     expect(missing).toEqual([]);
     const withRow = new Set(rows.map((row) => row.filename));
     const files = await readdir(imageDir);
     const orphans = files.filter((name) => !withRow.has(name));
-    console.log(`crash: ${CREATES + 1} creates sent, ${acks.length} acknowledged, ${recovered} recovered; ${rows.length} rows committed, ${orphans.length} orphan/temp files`);
+    console.log(`crash (${engine.name}): ${CREATES + 1} creates sent, ${acks.length} acknowledged, ${recovered} recovered; ${rows.length} rows committed, ${orphans.length} orphan/temp files`);
 
     // Age every file past the sweep's grace period, then let doctor loose: only orphans may go.
     const old = new Date(Date.now() - 60 * 60_000);
     for (const name of files) await utimes(join(imageDir, name), old, old);
-    const doctor = await runCli(['doctor'], { DATA_DIR: dir, LOG_LEVEL: 'warn' });
+    const doctor = await runCli(['doctor'], { DATA_DIR: dir, DATABASE_URL: database.databaseUrl, LOG_LEVEL: 'warn' });
     expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
     expect(doctor.stdout).toContain(`removed: ${orphans.length}`);
     expect((await readdir(imageDir)).sort()).toEqual([...withRow].sort());
   }, 180_000);
-});
+}));
