@@ -77,7 +77,7 @@ async function allThreadsStopped(pid: number): Promise<boolean> {
       continue; // the thread ended meanwhile
     }
     // The state follows the parenthesised command name, which may itself contain spaces or ')'.
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
     if (state !== 'T' && state !== 't') return false;
   }
   return true;
