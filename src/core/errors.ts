@@ -45,6 +45,11 @@ export class InternalServerError extends PixyproxyError {}
 export class ImageGenerationError extends PixyproxyError {}
 export class DBConnectionError extends PixyproxyError {}
 export class ServiceUnavailableError extends PixyproxyError {}
+/**
+ * Redis, where limits and jobs shared by all instances live, is unreachable or too slow. A 503: the
+ * request is refused rather than let through unlimited, and may be retried after Retry-After.
+ */
+export class SharedStateUnavailableError extends ServiceUnavailableError {}
 export class GenerationTimeoutError extends PixyproxyError {}
 /** Raised by configuration loading; never reaches HTTP (the process exits instead). */
 export class ConfigurationError extends PixyproxyError {}
