@@ -1,9 +1,9 @@
 -- pixyproxy on MySQL 8 / MariaDB 10.6+: step 3 of 3, run as an administrator against the database.
 --   mariadb -u root -p pixyproxy < sql/mysql/03-create-tables.sql
 --
--- The same schema as migration 001 (src/data/migrations/001-initial-schema.ts), which the tests
+-- The same schema as the migrations (src/data/migrations/), which the tests
 -- check by comparing information_schema for a database built each way. The last statement records
--- version 1 in the migration ledger, so the application's start-up migration step skips it.
+-- every version it covers in the migration ledger, so the application's start-up migration step skips them.
 --
 -- Tags live twice: as a JSON array on the image row, so a read is one row, and in image_tag with the
 -- listing key (created_at, guid) and the author copied in, so a tag-filtered page (with or without an
@@ -54,6 +54,20 @@ CREATE TABLE image_tag (
   CONSTRAINT image_tag_image_fk FOREIGN KEY (image_id) REFERENCES image (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- Migration 007: Idempotency-Key of POST /image, one row per (user, key), kept 24 hours.
+CREATE TABLE idempotency_key (
+  username VARCHAR(64) NOT NULL,
+  idempotency_key VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  request_sha256 CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  job_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  response_status SMALLINT UNSIGNED NULL,
+  response_body TEXT NULL,
+  created_at DATETIME(3) NOT NULL,
+  expires_at DATETIME(3) NOT NULL,
+  PRIMARY KEY (username, idempotency_key),
+  KEY idempotency_key_expiry_idx (expires_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 CREATE TABLE schema_migration (
   version INT NOT NULL PRIMARY KEY,
   name VARCHAR(255) NOT NULL,
@@ -61,4 +75,5 @@ CREATE TABLE schema_migration (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 INSERT INTO schema_migration (version, name, applied_at)
-VALUES (1, 'initial schema: user, image, image_tag', UTC_TIMESTAMP(3));
+VALUES (1, 'initial schema: user, image, image_tag', UTC_TIMESTAMP(3)),
+       (7, 'idempotency keys of POST /image', UTC_TIMESTAMP(3));
