@@ -97,3 +97,59 @@ export function statusOf(error: unknown): ErrorStatus {
 
 /** Default seconds for Retry-After on retryable failures that did not set their own. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * An error as a job record keeps it: enough to answer later with the problem+json the synchronous
+ * call would have given (same class, message, Retry-After and field errors).
+ */
+export interface SerializedError {
+  /** The class name, e.g. `PromptRejectedError`. */
+  name: string;
+  message: string;
+  retryAfterSeconds?: number;
+  errors?: FieldError[];
+}
+
+const ERROR_CLASSES: Readonly<Record<string, new (message: string, options?: PixyproxyErrorOptions) => PixyproxyError>> = {
+  BadRequestError,
+  DataValidationError,
+  AuthenticationError,
+  UnauthorizedError,
+  OperationNotAllowedError,
+  RecordNotFoundError,
+  EndpointNotFoundError,
+  ConstraintViolationError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  RangeNotSatisfiableError,
+  PromptRejectedError,
+  TooManyRequestsError,
+  InternalServerError,
+  ImageGenerationError,
+  DBConnectionError,
+  ServiceUnavailableError,
+  SharedStateUnavailableError,
+  GenerationTimeoutError,
+};
+
+/** Any error as a SerializedError; what is not ours becomes an InternalServerError without its message. */
+export function serializeError(error: unknown): SerializedError {
+  if (!(error instanceof PixyproxyError) || ERROR_CLASSES[error.name] === undefined) {
+    return { name: 'InternalServerError', message: 'An unexpected error occurred' };
+  }
+  return {
+    name: error.name,
+    message: error.message,
+    ...(error.retryAfterSeconds !== undefined && { retryAfterSeconds: error.retryAfterSeconds }),
+    ...(error.errors !== undefined && { errors: error.errors }),
+  };
+}
+
+/** The error a SerializedError describes; an unknown name becomes an InternalServerError. */
+export function deserializeError(serialized: SerializedError): PixyproxyError {
+  const ErrorClass = ERROR_CLASSES[serialized.name] ?? InternalServerError;
+  return new ErrorClass(serialized.message, {
+    ...(serialized.retryAfterSeconds !== undefined && { retryAfterSeconds: serialized.retryAfterSeconds }),
+    ...(serialized.errors !== undefined && { errors: serialized.errors }),
+  });
+}
