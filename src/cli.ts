@@ -5,12 +5,13 @@ import { openContext, type Context } from './compose.js';
 import { describeDatabase, loadConfig, type Config } from './core/config.js';
 import { ConfigurationError, PixyproxyError } from './core/errors.js';
 import { createLogger } from './logger.js';
-import { serve } from './server.js';
+import { serve, work } from './server.js';
 
 const USAGE = `Usage: pixyproxy <command>
 
 Commands:
   serve                              run the HTTP server (the default)
+  worker                             run generation jobs from the shared queue, no HTTP (needs REDIS_URL)
   migrate                            apply pending database migrations and exit
   doctor [--dry-run]                 remove image files that no row refers to (older than 5 minutes)
                                      and leftovers of interrupted writes; print what was found
@@ -41,7 +42,7 @@ async function readNewPassword(fromStdin: boolean): Promise<string> {
 }
 
 async function withContext<T>(config: Config, fn: (context: Context) => Promise<T>): Promise<T> {
-  const context = await openContext(config, createLogger({ ...config, logLevel: 'warn' }));
+  const context = await openContext(config, createLogger({ ...config, logLevel: 'warn' }), { role: 'command' });
   try {
     return await fn(context);
   } finally {
@@ -99,6 +100,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(config, createLogger(config));
+    case 'worker':
+      return work(config, createLogger(config));
     case 'migrate': {
       const report = await withContext(config, async (c) => c.migration);
       console.log(`${describeDatabase(config.database)}: schema at version ${report.current}; applied ${report.applied.length ? report.applied.join(', ') : 'nothing'}`);

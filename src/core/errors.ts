@@ -40,6 +40,10 @@ export class PayloadTooLargeError extends PixyproxyError {}
 export class UnsupportedMediaTypeError extends PixyproxyError {}
 export class RangeNotSatisfiableError extends PixyproxyError {}
 export class PromptRejectedError extends PixyproxyError {}
+/** An Idempotency-Key used again with a different request (Stripe's semantics): 422. */
+export class IdempotencyKeyReusedError extends PixyproxyError {}
+/** An Idempotency-Key whose first request is still running: 409, retry later to get its response. */
+export class IdempotencyKeyInUseError extends ConstraintViolationError {}
 export class TooManyRequestsError extends PixyproxyError {}
 export class InternalServerError extends PixyproxyError {}
 export class ImageGenerationError extends PixyproxyError {}
@@ -64,11 +68,13 @@ const STATUS_BY_ERROR: ReadonlyArray<readonly [ErrorClass, number, string]> = [
   [OperationNotAllowedError, 403, 'Operation Not Allowed'],
   [RecordNotFoundError, 404, 'Record Not Found'],
   [EndpointNotFoundError, 404, 'Endpoint Not Found'],
+  [IdempotencyKeyInUseError, 409, 'Idempotency Key In Use'],
   [ConstraintViolationError, 409, 'Constraint Violation'],
   [PayloadTooLargeError, 413, 'Payload Too Large'],
   [UnsupportedMediaTypeError, 415, 'Unsupported Media Type'],
   [RangeNotSatisfiableError, 416, 'Range Not Satisfiable'],
   [PromptRejectedError, 422, 'Prompt Rejected'],
+  [IdempotencyKeyReusedError, 422, 'Idempotency Key Reused'],
   [TooManyRequestsError, 429, 'Too Many Requests'],
   [InternalServerError, 500, 'Internal Server Error'],
   [ImageGenerationError, 502, 'Image Generation Failed'],
@@ -123,6 +129,8 @@ const ERROR_CLASSES: Readonly<Record<string, new (message: string, options?: Pix
   UnsupportedMediaTypeError,
   RangeNotSatisfiableError,
   PromptRejectedError,
+  IdempotencyKeyReusedError,
+  IdempotencyKeyInUseError,
   TooManyRequestsError,
   InternalServerError,
   ImageGenerationError,

@@ -1,4 +1,4 @@
-import { ConstraintViolationError } from '../core/errors.js';
+import { ConstraintViolationError, type SerializedError } from '../core/errors.js';
 import type { Database } from './database.js';
 import { fromSqlTime, toSqlTime } from './sql-time.js';
 
@@ -10,9 +10,8 @@ export interface IdempotencyRecord {
   requestSha256: string;
   /** The generation job the first request started (also the guid of the image it makes). */
   jobId: string;
-  /** A finished job's failure status and problem+json; undefined while running or after success. */
-  responseStatus: number | undefined;
-  responseBody: string | undefined;
+  /** A finished job's error, to replay; undefined while it runs and after a success. */
+  failure: SerializedError | undefined;
   createdAt: string;
   expiresAt: string;
 }
@@ -22,8 +21,7 @@ interface IdempotencyRow {
   idempotency_key: string;
   request_sha256: string;
   job_id: string;
-  response_status: number | null;
-  response_body: string | null;
+  failure: string | null;
   created_at: string | Date;
   expires_at: string | Date;
 }
@@ -34,14 +32,13 @@ function recordFromRow(row: IdempotencyRow): IdempotencyRecord {
     key: row.idempotency_key,
     requestSha256: row.request_sha256,
     jobId: row.job_id,
-    responseStatus: row.response_status === null ? undefined : Number(row.response_status),
-    responseBody: row.response_body ?? undefined,
+    failure: row.failure === null ? undefined : (JSON.parse(row.failure) as SerializedError),
     createdAt: fromSqlTime(row.created_at),
     expiresAt: fromSqlTime(row.expires_at),
   };
 }
 
-export type NewIdempotencyRecord = Omit<IdempotencyRecord, 'responseStatus' | 'responseBody'>;
+export type NewIdempotencyRecord = Omit<IdempotencyRecord, 'failure'>;
 
 /** Idempotency keys, durable in the database so they hold across instances and restarts. */
 export interface IdempotencyKeyRepository {
@@ -51,14 +48,14 @@ export interface IdempotencyKeyRepository {
    */
   claim(record: NewIdempotencyRecord, now: string): Promise<IdempotencyRecord | undefined>;
   /** Remembers how the key's job failed, so later requests with the key replay it. */
-  recordFailure(username: string, key: string, jobId: string, status: number, body: string): Promise<void>;
+  recordFailure(username: string, key: string, jobId: string, failure: SerializedError): Promise<void>;
   /** Forgets the key if it still names this job (the job never started, or was lost): a retry may start anew. */
   release(username: string, key: string, jobId: string): Promise<void>;
   /** Removes keys that expired before now; returns how many. */
   deleteExpired(now: string): Promise<number>;
 }
 
-const COLUMNS = 'username, idempotency_key, request_sha256, job_id, response_status, response_body, created_at, expires_at';
+const COLUMNS = 'username, idempotency_key, request_sha256, job_id, failure, created_at, expires_at';
 const MATCH = 'username = :username AND idempotency_key = :key';
 
 export class SqlIdempotencyKeyRepository implements IdempotencyKeyRepository {
@@ -89,11 +86,13 @@ export class SqlIdempotencyKeyRepository implements IdempotencyKeyRepository {
     return recordFromRow(row);
   }
 
-  async recordFailure(username: string, key: string, jobId: string, status: number, body: string): Promise<void> {
-    await this.db.run(
-      `UPDATE idempotency_key SET response_status = :status, response_body = :body WHERE ${MATCH} AND job_id = :jobId`,
-      { username, key, jobId, status, body },
-    );
+  async recordFailure(username: string, key: string, jobId: string, failure: SerializedError): Promise<void> {
+    await this.db.run(`UPDATE idempotency_key SET failure = :failure WHERE ${MATCH} AND job_id = :jobId`, {
+      username,
+      key,
+      jobId,
+      failure: JSON.stringify(failure),
+    });
   }
 
   async release(username: string, key: string, jobId: string): Promise<void> {

@@ -79,9 +79,25 @@ class FailureWindows {
  * still being hashed. Concurrent attempts with the very same credentials share one check (and one
  * count), so a client firing many requests at once with a correct password is not mistaken for one.
  *
- * State lives in this process only; several replicas each keep their own counts.
+ * State lives in this process only; several replicas each keep their own counts (with REDIS_URL,
+ * RedisLoginLimiter keeps them in Redis instead).
  */
-export class AuthFailureLimiter {
+/**
+ * What the auth hook needs of a failed-login limiter: AuthFailureLimiter (in this process) and
+ * RedisLoginLimiter (shared by all instances) both provide it.
+ */
+export interface LoginLimiter {
+  attempt<T>(
+    address: string,
+    username: string,
+    credentialKey: string,
+    verify: () => Promise<T>,
+    isFailure: (error: unknown) => boolean,
+  ): Promise<T>;
+  recordMalformed(address: string): Promise<void>;
+}
+
+export class AuthFailureLimiter implements LoginLimiter {
   readonly #limit: number;
   readonly #byAddress: FailureWindows;
   readonly #byUsername: FailureWindows;
@@ -150,6 +166,15 @@ export class AuthFailureLimiter {
     this.#byAddress.release(address, now);
     this.#byUsername.release(username, now);
     this.#byPair.release(pairKey(address, username), now);
+  }
+
+  /**
+   * An Authorization header that could not even be parsed: refused when the address is over its
+   * limit, otherwise counted against the address. Async to match the Redis limiter (LoginLimiter).
+   */
+  async recordMalformed(address: string): Promise<void> {
+    this.check(address, undefined);
+    this.recordFailure(address, undefined);
   }
 
   /** Counts one failed attempt; username is undefined when the credentials could not even be parsed. */

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { ConstraintViolationError } from '../core/errors.js';
 import type { ImageDetail, ImageRecord } from '../core/models/image.js';
 import type { User } from '../core/models/user.js';
 import type { ImageRepository } from '../data/image-repository.js';
@@ -37,11 +38,16 @@ export class PrivateImageService {
   /**
    * Generates, stores the bytes, then commits the row. The bytes are durable before the row exists,
    * and removed again if the row cannot be written: never a row without its bytes.
+   *
+   * With a guid (a generation job's id) the create is idempotent: when the image already exists it
+   * is returned without generating, and a second run for the same guid (a job recovered after its
+   * worker died) writes the bytes under the same key and inserts at most one row.
    */
-  async create(author: User, input: unknown): Promise<ImageDetail> {
+  async create(author: User, input: unknown, guid: string = randomUUID()): Promise<ImageDetail> {
     const { prompt, tags } = parseCreateInput(input);
+    const done = await this.#images.findByGuid(guid);
+    if (done !== undefined) return done.detail;
     const image = await this.#generator.generate(prompt);
-    const guid = randomUUID();
     const filename = `${guid}${EXTENSIONS[image.contentType] ?? '.bin'}`;
     await this.#store.put(filename, image.bytes);
     try {
@@ -60,6 +66,9 @@ export class PrivateImageService {
         createdAt: this.#now().toISOString(),
       });
     } catch (error) {
+      // Another run of the same job committed first: its row is the one image of this guid.
+      const winner = error instanceof ConstraintViolationError ? await this.#images.findByGuid(guid) : undefined;
+      if (winner !== undefined) return winner.detail;
       await this.#removeQuietly(filename);
       throw error;
     }

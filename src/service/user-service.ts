@@ -9,6 +9,11 @@ export interface UserServiceOptions {
   scrypt?: ScryptParams;
   /** How long verified credentials are trusted without re-hashing; 0 disables the cache. */
   credentialCacheTtlMs?: number;
+  /**
+   * Tells the other instances to evict a user's cached credentials (REDIS_URL set); absent: one
+   * instance, whose own cache is all there is.
+   */
+  publishEviction?: (username: string) => Promise<void>;
   now?: () => Date;
 }
 
@@ -34,6 +39,7 @@ export class UserService {
   readonly #scrypt: ScryptParams;
   readonly #cache: CredentialCache;
   readonly #now: () => Date;
+  readonly #publishEviction: ((username: string) => Promise<void>) | undefined;
   // Verified against when the username is unknown, so that case costs one scrypt like a wrong password.
   #decoyHash: Promise<string> | undefined;
   // Verifications running now, by cache key: a burst of requests with the same new header (a client
@@ -47,6 +53,17 @@ export class UserService {
     this.#scrypt = options.scrypt ?? DEFAULT_SCRYPT;
     this.#cache = new CredentialCache(options.credentialCacheTtlMs ?? 60_000);
     this.#now = options.now ?? (() => new Date());
+    this.#publishEviction = options.publishEviction;
+  }
+
+  /** Forgets one user's cached credentials here; called for evictions published by other instances. */
+  evictCachedUser(username: string): void {
+    this.#cache.evictUser(username);
+  }
+
+  /** Forgets every cached credential here (evictions may have been missed while Redis was away). */
+  evictAllCached(): void {
+    this.#cache.evictAll();
   }
 
   /** The user these credentials belong to; AuthenticationError otherwise, in the same time either way. */
@@ -90,6 +107,7 @@ export class UserService {
       throw new RecordNotFoundError(`No user is named "${username}"`);
     }
     this.#cache.evictUser(username);
+    await this.#publishEviction?.(username);
   }
 
   listUsers(): Promise<User[]> {
@@ -99,6 +117,7 @@ export class UserService {
   async removeUser(username: string): Promise<void> {
     this.#cache.evictUser(username);
     if (!(await this.users.deleteByUsername(username))) throw new RecordNotFoundError(`No user is named "${username}"`);
+    await this.#publishEviction?.(username);
   }
 
   /**

@@ -1,10 +1,12 @@
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import { loadConfig, type Config } from '../core/config.js';
 import { ImageDetailSchema, ImageListSchema } from '../core/models/image.js';
+import { JobSchema } from '../core/models/job.js';
 import { ProblemSchema } from '../core/models/problem.js';
-import { AuthFailureLimiter } from '../service/auth-failure-limiter.js';
+import { AuthFailureLimiter, type LoginLimiter } from '../service/auth-failure-limiter.js';
+import type { ImageCreationService } from '../service/images/image-creation-service.js';
 import type { PrivateImageService } from '../service/private-image-service.js';
 import type { PublicImageService } from '../service/public-image-service.js';
 import type { ReadinessService } from '../service/readiness-service.js';
@@ -16,12 +18,14 @@ import { requestIdOf } from './request-id.js';
 import { requestLogging } from './request-logging.js';
 import { securityHeaders } from './security-headers.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { jobRoutes } from './routes/job-routes.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
 import { publicImageRoutes } from './routes/public-image-routes.js';
 
 export interface AppServices {
   publicImages: PublicImageService;
   privateImages: PrivateImageService;
+  creation: ImageCreationService;
   users: UserService;
   readiness: ReadinessService;
 }
@@ -36,6 +40,11 @@ export interface AppOptions {
   trustProxy?: boolean | string;
   version?: string;
   rateLimits?: RateLimits;
+  /**
+   * Shared state with REDIS_URL: the failed-login limiter and the create rate limit's store, both
+   * in Redis. Absent: both in this process (one instance).
+   */
+  sharedLimits?: { loginLimiter: LoginLimiter; rateLimitStore: FastifyRateLimitStoreCtor };
 }
 
 /**
@@ -86,6 +95,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   app.addSchema(ImageDetailSchema);
   app.addSchema(ImageListSchema);
   app.addSchema(ProblemSchema);
+  app.addSchema(JobSchema);
   // Without explicit limits the configuration's defaults apply, read from the one place that defines them.
   const limits = options.rateLimits ?? loadConfig({});
 
@@ -97,16 +107,21 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     crossOriginResourcePolicy: { policy: 'cross-origin' },
   });
   // Only routes that ask for a limit (config.rateLimit) are limited; see private-image-routes.ts.
-  await app.register(rateLimit, { global: false });
+  // With Redis the counters are shared by every instance; skipOnError stays off, so Redis down is a 503.
+  await app.register(rateLimit, { global: false, ...(options.sharedLimits && { store: options.sharedLimits.rateLimitStore }) });
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
   await app.register(publicImageRoutes, { prefix: '/image', images: services.publicImages });
+  const authLimiter =
+    options.sharedLimits?.loginLimiter ?? new AuthFailureLimiter({ limit: limits.authFailureLimit, windowMs: limits.authFailureWindowMs });
   await app.register(privateImageRoutes, {
     prefix: '/image',
     images: services.privateImages,
+    creation: services.creation,
     users: services.users,
-    authLimiter: new AuthFailureLimiter({ limit: limits.authFailureLimit, windowMs: limits.authFailureWindowMs }),
+    authLimiter,
     createRateLimit: limits.createRateLimit,
   });
+  await app.register(jobRoutes, { prefix: '/jobs', creation: services.creation, users: services.users, authLimiter });
   return app;
 }

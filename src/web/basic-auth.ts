@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { AuthenticationError } from '../core/errors.js';
-import type { AuthFailureLimiter } from '../service/auth-failure-limiter.js';
+import type { LoginLimiter } from '../service/auth-failure-limiter.js';
 import { CredentialCache } from '../service/credential-cache.js';
 import type { UserService } from '../service/user-service.js';
 
@@ -28,16 +28,13 @@ export function parseBasicAuthorization(header: string | undefined): BasicCreden
  * read. Failed attempts are counted by the limiter (per client address and username); a client over
  * its limit gets 429 before any password is hashed.
  */
-export function basicAuth(users: UserService, limiter: AuthFailureLimiter) {
+export function basicAuth(users: UserService, limiter: LoginLimiter) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
     const header = request.headers.authorization;
     const credentials = parseBasicAuthorization(header);
     if (credentials === undefined) {
       // A missing header is the normal first step of the Basic challenge; a garbled one is a failure.
-      if (header !== undefined) {
-        limiter.check(request.ip, undefined);
-        limiter.recordFailure(request.ip, undefined);
-      }
+      if (header !== undefined) await limiter.recordMalformed(request.ip);
       throw new AuthenticationError('This endpoint needs HTTP Basic credentials');
     }
     const { username, password } = credentials;

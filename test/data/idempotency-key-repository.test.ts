@@ -33,7 +33,7 @@ describeEachEngine((engine) => {
   it('lets the first claim of a key own it and hands later claims the first record', async () => {
     expect(await repo.claim(makeKey(), NOW)).toBeUndefined();
     const second = await repo.claim(makeKey({ jobId: 'c5e1a0d2-1111-4222-8333-944455556666', requestSha256: 'b'.repeat(64) }), NOW);
-    expect(second).toEqual({ ...makeKey(), responseStatus: undefined, responseBody: undefined });
+    expect(second).toEqual({ ...makeKey(), failure: undefined });
   });
 
   it('lets exactly one of many concurrent claims own a key', async () => {
@@ -59,8 +59,9 @@ describeEachEngine((engine) => {
 
   it('keeps a recorded failure with the key, for replays', async () => {
     await repo.claim(makeKey(), NOW);
-    await repo.recordFailure('alice', 'order-17', makeKey().jobId, 422, '{"status":422}');
-    expect(await repo.claim(makeKey(), NOW)).toMatchObject({ responseStatus: 422, responseBody: '{"status":422}' });
+    const failure = { name: 'PromptRejectedError', message: 'The provider refused the prompt' };
+    await repo.recordFailure('alice', 'order-17', makeKey().jobId, failure);
+    expect(await repo.claim(makeKey(), NOW)).toMatchObject({ failure });
   });
 
   it('releases a key only for the job it names', async () => {

@@ -49,6 +49,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   const app = await buildApp(context.services, {
     rateLimits: config,
+    ...(context.sharedLimits && { sharedLimits: context.sharedLimits }),
     ...options.app,
   });
   await app.ready();

@@ -48,6 +48,11 @@ export class RedisCredentialInvalidation {
     await onSharedState(() => subscriber.subscribe(this.#channel));
   }
 
+  /** Closes the subscriber connection (the publisher belongs to the caller). */
+  close(): void {
+    this.#subscriber?.disconnect();
+  }
+
   /**
    * Tells every instance to evict this user's cached credentials.
    * @throws SharedStateUnavailableError when Redis cannot be reached (the others then keep their

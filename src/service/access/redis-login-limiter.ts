@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TooManyRequestsError } from '../../core/errors.js';
 import { onSharedState } from '../../data/redis-connection.js';
+import type { LoginLimiter } from '../auth-failure-limiter.js';
 
 export interface RedisLoginLimiterOptions {
   /** Failed attempts allowed per client address, and per username, within one window (AUTH_FAILURE_LIMIT). */
@@ -64,7 +65,7 @@ interface LimiterCommands {
  * succeeds (see AuthFailureLimiter). Redis unreachable: SharedStateUnavailableError (503), never
  * an unlimited attempt.
  */
-export class RedisLoginLimiter {
+export class RedisLoginLimiter implements LoginLimiter {
   readonly #redis: Redis & LimiterCommands;
   readonly #options: RedisLoginLimiterOptions;
   readonly #inFlight = new Map<string, Promise<unknown>>();
