@@ -179,16 +179,25 @@ export class BullMqJobQueue implements GenerationJobQueue {
     await this.#listenForCompletions();
     for (;;) {
       signal?.throwIfAborted();
+      // Listening before reading, so a completion between the read and the wait is not missed.
       const woken = this.#nextEventFor(id, signal);
       try {
         const job = await this.find(id);
         if (job === undefined) throw new Error(`no generation job ${id}`);
-        if (job.status === 'succeeded' || job.status === 'failed') return job;
+        if (job.status === 'succeeded' || job.status === 'failed') {
+          woken.cancel();
+          return job;
+        }
       } catch (error) {
         // Redis unreachable: keep waiting, the job goes on and so does this caller once Redis is back.
-        if (!(error instanceof ServiceUnavailableError)) throw error;
-      } finally {
+        if (!(error instanceof ServiceUnavailableError)) {
+          woken.cancel();
+          throw error;
+        }
+      }
+      try {
         await woken.wait;
+      } finally {
         woken.cancel();
       }
     }
