@@ -66,8 +66,18 @@ export class BullMqJobQueue implements GenerationJobQueue {
   private constructor(options: BullMqJobQueueOptions) {
     this.#options = options;
     this.#log = options.log ?? silentLogger;
-    this.#queue = new Queue(GENERATION_QUEUE_NAME, { connection: this.#connect('request'), prefix: options.keyPrefix });
+    const connection = this.#connect('request');
+    this.#queue = new Queue(GENERATION_QUEUE_NAME, { connection, prefix: options.keyPrefix });
     this.#queue.on('error', () => {});
+    // The global concurrency is a key in Redis; a Redis that comes back empty (no persistence) has
+    // lost it, and without it the workers would run without a global limit.
+    let connectedBefore = false;
+    connection.on('ready', () => {
+      if (connectedBefore) {
+        this.#queue.setGlobalConcurrency(options.concurrency).catch((err: unknown) => this.#log.warn({ err }, 'could not set the global concurrency'));
+      }
+      connectedBefore = true;
+    });
   }
 
   /**
@@ -93,6 +103,7 @@ export class BullMqJobQueue implements GenerationJobQueue {
     const worker = new Worker<GenerationJobData, JobResult>(
       GENERATION_QUEUE_NAME,
       async (job) => {
+        this.#log.info({ job_id: job.id, attempt: job.attemptsStarted }, 'generation job started');
         const result = await processor(job.data);
         if (result.outcome === 'failed') await this.#slowDownOn(result);
         return result;
@@ -175,7 +186,7 @@ export class BullMqJobQueue implements GenerationJobQueue {
     return view;
   }
 
-  async waitUntilFinished(id: string, signal?: AbortSignal): Promise<GenerationJob> {
+  async waitUntilFinished(id: string, signal?: AbortSignal): Promise<GenerationJob | undefined> {
     await this.#listenForCompletions();
     for (;;) {
       signal?.throwIfAborted();
@@ -183,8 +194,7 @@ export class BullMqJobQueue implements GenerationJobQueue {
       const woken = this.#nextEventFor(id, signal);
       try {
         const job = await this.find(id);
-        if (job === undefined) throw new Error(`no generation job ${id}`);
-        if (job.status === 'succeeded' || job.status === 'failed') {
+        if (job === undefined || job.status === 'succeeded' || job.status === 'failed') {
           woken.cancel();
           return job;
         }

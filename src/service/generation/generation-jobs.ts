@@ -58,10 +58,11 @@ export interface GenerationJobQueue {
   /** The job, or undefined when there is none (never was, or older than the retention). */
   find(id: string): Promise<GenerationJob | undefined>;
   /**
-   * Resolves with the job once it has succeeded or failed. The job goes on when the signal aborts
-   * (the caller stops waiting, with the signal's reason).
+   * Resolves with the job once it has succeeded or failed, or undefined when the job is gone (Redis
+   * lost its data; the caller then looks for the image itself, since the job may have made it). The
+   * job goes on when the signal aborts (the caller stops waiting, with the signal's reason).
    */
-  waitUntilFinished(id: string, signal?: AbortSignal): Promise<GenerationJob>;
+  waitUntilFinished(id: string, signal?: AbortSignal): Promise<GenerationJob | undefined>;
   /** Stops taking and running jobs; a running job finishes first (or is recovered by another worker). */
   close(): Promise<void>;
 }

@@ -81,9 +81,9 @@ export class InProcessJobQueue implements GenerationJobQueue {
     return entry === undefined ? undefined : { ...entry.job };
   }
 
-  async waitUntilFinished(id: string, signal?: AbortSignal): Promise<GenerationJob> {
+  async waitUntilFinished(id: string, signal?: AbortSignal): Promise<GenerationJob | undefined> {
     const entry = this.#jobs.get(id);
-    if (entry === undefined) throw new Error(`no generation job ${id}`);
+    if (entry === undefined) return undefined;
     signal?.throwIfAborted();
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(signal?.reason);

@@ -123,7 +123,15 @@ export class ImageCreationService {
       throw error;
     }
     if (request.respondAsync) return { kind: 'accepted', job, replayed: false };
-    return this.#outcome(await this.#jobs.waitUntilFinished(job.id, request.signal), false);
+    const finished = await this.#jobs.waitUntilFinished(job.id, request.signal);
+    if (finished !== undefined) return this.#outcome(finished, false);
+    // The job record is gone (Redis restarted empty); the job may still have made its image.
+    const image = await this.#findImage(job.id);
+    if (image !== undefined) return { kind: 'created', image, replayed: false };
+    if (data.idempotencyKey !== undefined) await this.#keys.release(data.author, data.idempotencyKey, data.id);
+    throw new ServiceUnavailableError('The generation job was lost while shared state was unavailable; try again', {
+      retryAfterSeconds: 2,
+    });
   }
 
   /** The response recorded for a key; undefined when its job was lost (the key is then released). */

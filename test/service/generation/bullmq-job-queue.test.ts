@@ -43,7 +43,7 @@ describeRedis('BullMqJobQueue', () => {
     const accepted = await queue.enqueue(data);
     expect(accepted).toMatchObject({ id: data.id, author: 'alice' });
     expect(['queued', 'running', 'succeeded']).toContain(accepted.status);
-    const done = await queue.waitUntilFinished(data.id);
+    const done = (await queue.waitUntilFinished(data.id))!;
     expect(done).toMatchObject({ id: data.id, status: 'succeeded', imageGuid: data.id, failure: undefined });
     expect(Date.parse(done.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(done.startedAt!));
     expect(Date.parse(done.startedAt!)).toBeGreaterThanOrEqual(Date.parse(done.createdAt));
