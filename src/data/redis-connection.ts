@@ -11,17 +11,17 @@ import { PixyproxyError, SharedStateUnavailableError } from '../core/errors.js';
  * - `queue`: BullMQ's Queue, Worker and QueueEvents. BullMQ requires `maxRetriesPerRequest: null`
  *   (its blocking commands must survive a reconnect), and keeps commands queued while offline.
  *
- * All three reconnect forever, at most one second apart, so service comes back within about a
- * second of Redis returning, without a restart.
+ * All three reconnect forever, at most half a second apart, so service comes back within about
+ * half a second of Redis returning, without a restart.
  */
 export type RedisConnectionKind = 'request' | 'subscriber' | 'queue';
 
 /** Seconds a client is told to wait (Retry-After) when Redis is unreachable. */
 export const SHARED_STATE_RETRY_AFTER_SECONDS = 2;
 
-/** Reconnect delay in ms for the n-th attempt: quick at first, then once a second. */
+/** Reconnect delay in ms for the n-th attempt: quick at first, then twice a second. */
 export function reconnectDelayMs(attempt: number): number {
-  return Math.min(50 * attempt, 1000);
+  return Math.min(50 * attempt, 500);
 }
 
 /** ioredis options for one kind of connection to the configured server. */

@@ -191,6 +191,7 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
       status: number;
       retryAfter: string | null;
       guid?: string;
+      detail?: string;
     }
     const outcomes: Outcome[] = [];
     let loading = true;
@@ -216,6 +217,7 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
             const response = await post(address, writers[n % writers.length]!, `outage write ${n}`).catch(() => ({ status: 0, headers: new Headers(), body: '' }));
             const outcome: Outcome = { kind: 'write', startedAt, endedAt: Date.now(), status: response.status, retryAfter: response.headers.get('retry-after') };
             if (response.status === 201) outcome.guid = (JSON.parse(response.body) as ImageDetail).guid;
+            else outcome.detail = response.body.slice(0, 200);
             outcomes.push(outcome);
           })(),
         );
@@ -244,12 +246,13 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
     const lastRefusal = refusedAfter.length ? Math.max(...refusedAfter.map((o) => o.startedAt - backAt)) : 0;
     const statusCounts = (list: Outcome[]) => list.reduce<Record<number, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
     console.log(
-      `Redis outage (10 s): reads ${JSON.stringify(statusCounts(reads))}; writes ${JSON.stringify(statusCounts(writes))}; ` +
+      `Redis outage (10 s): reads ${JSON.stringify(statusCounts(reads))}; writes ${JSON.stringify(statusCounts(allWrites))}; ` +
         `writes started during the outage ${JSON.stringify(statusCounts(during))} ` +
         `(503 answered in ${during.length ? Math.max(...during.map((o) => o.endedAt - o.startedAt)) : 0} ms at most); ` +
         `first write begun after Redis answered again succeeded ${recoveryMs} ms after it; last refused write began ${lastRefusal} ms after it`,
     );
 
+    for (const o of allWrites.filter((w) => w.status !== 201 && w.status !== 503)) console.log('unexpected write answer', o.status, o.detail);
     expect(reads.every((o) => o.status === 200)).toBe(true);
     expect(outcomes.some((o) => o.status >= 500 && o.status !== 503)).toBe(false);
     expect(during.length).toBeGreaterThan(0);
@@ -257,9 +260,11 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
       expect(refused.status).toBe(503);
       expect(Number(refused.retryAfter)).toBeGreaterThan(0);
     }
-    expect(recoveryMs).toBeLessThanOrEqual(2000);
-    // Writes begun 2 s after Redis returned all succeed.
+    // Recovered within 2 s: no write begun later than that is refused, and one begun after Redis
+    // returned has succeeded (its time includes one generation).
+    expect(lastRefusal).toBeLessThanOrEqual(2000);
     expect(allWrites.filter((o) => o.startedAt > backAt + 2000).every((o) => o.status === 201)).toBe(true);
+    expect(recoveryMs).toBeLessThan(6000);
     // Nothing acknowledged is lost: every 201 has its row and its bytes.
     for (const acknowledged of allWrites.filter((o) => o.status === 201)) {
       expect((await send(a.address, `/image/${acknowledged.guid}/content`)).status, acknowledged.guid).toBe(200);

@@ -34,7 +34,7 @@ const RETENTION_SECONDS = Math.ceil(JOB_RETENTION_MS / 1000);
 /** Longest pause a provider's Retry-After may put on the whole queue. */
 const MAX_SLOWDOWN_MS = 60_000;
 /** How often a waiting caller re-reads its job, in case a completion event was missed (Redis reconnect). */
-const WAIT_POLL_MS = 1000;
+const WAIT_POLL_MS = 500;
 
 /**
  * Generation jobs on a BullMQ queue in Redis, shared by every instance:
@@ -116,6 +116,8 @@ export class BullMqJobQueue implements GenerationJobQueue {
         stalledInterval: this.#options.lockMs,
         // A job whose worker died is run again (exactly one image either way); twice is enough.
         maxStalledCount: 2,
+        // After a Redis error the worker would otherwise wait 15 s before fetching again.
+        runRetryDelay: 500,
         removeOnComplete: { age: RETENTION_SECONDS },
         removeOnFail: { age: RETENTION_SECONDS },
       },
