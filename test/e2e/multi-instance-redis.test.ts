@@ -6,7 +6,7 @@ import type { ImageDetail } from '../../src/core/models/image.js';
 import type { JobBody } from '../../src/core/models/job.js';
 import { SqlUserRepository } from '../../src/data/user-repository.js';
 import { migrate } from '../../src/data/migrator.js';
-import { UserService } from '../../src/service/user-service.js';
+import { AccessService, AuthFailureLimiter, CredentialCache } from '../../src/service/access/index.js';
 import { startServer, startWorker, type ServerProcess } from '../support/cli-process.js';
 import { MYSQL, type EngineDatabase } from '../support/engines.js';
 import { FakeOpenAIServer } from '../support/fake-openai-server.js';
@@ -48,7 +48,7 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
   let redis: RedisTestServer;
   let database: EngineDatabase;
   let fake: FakeOpenAIServer;
-  let users: UserService;
+  let users: AccessService;
   let a: ServerProcess;
   let b: ServerProcess;
   const workers: ServerProcess[] = [];
@@ -97,7 +97,12 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
     redis = await RedisTestServer.create();
     database = await MYSQL.open();
     await migrate(database.db);
-    users = new UserService(new SqlUserRepository(database.db), { scrypt: TEST_SCRYPT });
+    users = new AccessService({
+      users: new SqlUserRepository(database.db),
+      credentialCache: new CredentialCache(0),
+      failureLimiter: new AuthFailureLimiter({ limit: 1000, windowMs: 60_000 }),
+      scrypt: TEST_SCRYPT,
+    });
     fake = await FakeOpenAIServer.start({ apiKey: TEST_OPENAI_KEY, defaultReply: { kind: 'image', delayMs: GENERATION_MS } });
     a = await startServer({ ...env('a'), GENERATION_WORKER: 'false' });
     processes.push(a);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TooManyRequestsError } from '../../core/errors.js';
 import { onSharedState } from '../../data/redis-connection.js';
-import type { LoginLimiter } from '../auth-failure-limiter.js';
+import type { LoginLimiter } from './auth-failure-limiter.js';
 
 export interface RedisLoginLimiterOptions {
   /** Failed attempts allowed per client address, and per username, within one window (AUTH_FAILURE_LIMIT). */
@@ -61,14 +61,11 @@ interface LimiterCommands {
  * address, per username and per (address, username), as Redis keys with a PTTL of the window.
  *
  * Keys hold a SHA-256 of the username, never the name itself, so a key's size does not depend on
- * what a client sends. An attempt is counted before its password is checked and taken back when it
- * succeeds (see AuthFailureLimiter). Redis unreachable: SharedStateUnavailableError (503), never
- * an unlimited attempt.
+ * what a client sends. Redis unreachable: SharedStateUnavailableError (503), never an unlimited attempt.
  */
 export class RedisLoginLimiter implements LoginLimiter {
   readonly #redis: Redis & LimiterCommands;
   readonly #options: RedisLoginLimiterOptions;
-  readonly #inFlight = new Map<string, Promise<unknown>>();
 
   constructor(redis: Redis, options: RedisLoginLimiterOptions) {
     const commands = redis as Redis & Partial<LimiterCommands>;
@@ -78,55 +75,23 @@ export class RedisLoginLimiter implements LoginLimiter {
     this.#options = options;
   }
 
-  /**
-   * Runs verify under the limits: TooManyRequestsError (with Retry-After) when over them; otherwise
-   * counted as a failure until verify resolves (then forgiven) or rejects with an error isFailure
-   * accepts. credentialKey identifies the exact credentials (a hash, never the password): concurrent
-   * attempts with the same credentials from the same address share one check and one count.
-   * @throws SharedStateUnavailableError when Redis cannot be reached.
-   */
-  async attempt<T>(
-    address: string,
-    username: string,
-    credentialKey: string,
-    verify: () => Promise<T>,
-    isFailure: (error: unknown) => boolean,
-  ): Promise<T> {
-    const flightKey = `${address}\u0000${username}\u0000${credentialKey}`;
-    const shared = this.#inFlight.get(flightKey) as Promise<T> | undefined;
-    if (shared !== undefined) return shared;
-    const flight = this.#attempt(address, username, verify, isFailure);
-    this.#inFlight.set(flightKey, flight);
-    try {
-      return await flight;
-    } finally {
-      this.#inFlight.delete(flightKey);
-    }
+  /** @throws TooManyRequestsError (429 + Retry-After); SharedStateUnavailableError when Redis cannot be reached. */
+  async reserve(address: string, username: string | undefined): Promise<void> {
+    await this.#reserve(this.#keys(address, username ?? ''), username !== undefined);
   }
 
-  async #attempt<T>(address: string, username: string, verify: () => Promise<T>, isFailure: (error: unknown) => boolean): Promise<T> {
-    const keys = this.#keys(address, username);
-    await this.#reserve(keys, true);
-    let result: T;
-    try {
-      result = await verify();
-    } catch (error) {
-      if (!isFailure(error)) await this.#forgiveQuietly(keys);
-      throw error;
-    }
-    // A correct password takes back this attempt and clears this client's record against the username.
+  /**
+   * Takes back a reserved attempt that was not a wrong password. If Redis is down too, the count
+   * stays until its window ends, which errs on the safe side.
+   */
+  async forgive(address: string, username: string): Promise<void> {
+    await this.#forgiveQuietly(this.#keys(address, username));
+  }
+
+  /** A right password: the attempt is taken back and this client's record against the username cleared. */
+  async succeed(address: string, username: string): Promise<void> {
     // The limit was already enforced by the reservation, so a Redis fault here does not fail the login.
-    await this.#forgiveQuietly(keys, true);
-    return result;
-  }
-
-  /**
-   * An Authorization header that could not even be parsed: refused when the address is over its
-   * limit, otherwise counted against the address.
-   * @throws TooManyRequestsError, SharedStateUnavailableError.
-   */
-  async recordMalformed(address: string): Promise<void> {
-    await this.#reserve(this.#keys(address, ''), false);
+    await this.#forgiveQuietly(this.#keys(address, username), true);
   }
 
   async #reserve(keys: LoginKeys, withUser: boolean): Promise<void> {
@@ -140,8 +105,6 @@ export class RedisLoginLimiter implements LoginLimiter {
     });
   }
 
-  // A verification that failed for another reason (the database is down) is not a wrong password;
-  // if Redis is down too, the count stays until its window ends, which errs on the safe side.
   async #forgiveQuietly(keys: LoginKeys, succeeded = false): Promise<void> {
     try {
       await this.#redis.pixyproxyLoginRelease(keys.address, keys.user, keys.pair);

@@ -2,7 +2,7 @@ import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ServiceUnavailableError } from '../../core/errors.js';
 import { onSharedState } from '../../data/redis-connection.js';
-import { silentLogger, type ServiceLogger } from '../service-logger.js';
+import { silentLogger, type ServiceLogger } from '../../core/service-logger.js';
 import {
   JOB_RETENTION_MS,
   type GenerationJob,

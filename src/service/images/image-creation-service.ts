@@ -13,9 +13,9 @@ import {
 import type { ImageDetail } from '../../core/models/image.js';
 import type { User } from '../../core/models/user.js';
 import type { IdempotencyKeyRepository, IdempotencyRecord } from '../../data/idempotency-key-repository.js';
-import type { GenerationJob, GenerationJobData, GenerationJobQueue, JobProcessor } from '../generation/generation-jobs.js';
-import { parseCreateInput } from '../image-input.js';
-import { silentLogger, type ServiceLogger } from '../service-logger.js';
+import type { GenerationJob, GenerationJobData, GenerationJobQueue, JobProcessor } from '../generation/index.js';
+import { silentLogger, type ServiceLogger } from '../../core/service-logger.js';
+import type { CreateImageCommand } from './image-commands.js';
 
 /** How long an Idempotency-Key is remembered (Stripe keeps keys 24 hours). */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -24,8 +24,8 @@ const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
 
 export interface CreateRequest {
   author: User;
-  /** The request body, validated here (so the hash compared for the key is of the normalised command). */
-  input: unknown;
+  /** The body as a command (normalised), so the hash compared for an Idempotency-Key ignores trivia. */
+  command: CreateImageCommand;
   /** The Idempotency-Key header, as sent. */
   idempotencyKey?: string | undefined;
   /** `Prefer: respond-async` (RFC 7240): answer once the job is accepted instead of once it is done. */
@@ -73,13 +73,13 @@ export class ImageCreationService {
   }
 
   /**
-   * @throws DataValidationError (400) for a bad body; BadRequestError (400) for a malformed
+   * @throws BadRequestError (400) for a malformed
    *   Idempotency-Key; IdempotencyKeyReusedError (422); IdempotencyKeyInUseError (409);
    *   ServiceUnavailableError (503, queue full or Redis down) before a job was accepted.
    *   A job's own failure is a `failed` response, not a throw.
    */
   async create(request: CreateRequest): Promise<CreateResponse> {
-    const command = parseCreateInput(request.input);
+    const { command } = request;
     const data: GenerationJobData = { id: randomUUID(), author: request.author.username, ...command };
     const key = request.idempotencyKey;
     if (key === undefined) return this.#run(data, request);
@@ -181,7 +181,7 @@ export class ImageCreationService {
  * 503 worth retrying), it is recorded with the key so replays answer it too.
  */
 export function imageJobProcessor(deps: {
-  create: (author: User, input: { prompt: string; tags: string[] }, guid: string) => Promise<ImageDetail>;
+  create: (author: User, command: CreateImageCommand, guid: string) => Promise<ImageDetail>;
   idempotencyKeys: IdempotencyKeyRepository;
   log?: ServiceLogger;
 }): JobProcessor {

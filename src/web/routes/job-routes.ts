@@ -2,20 +2,18 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { JobBody } from '../../core/models/job.js';
-import type { LoginLimiter } from '../../service/auth-failure-limiter.js';
-import type { GenerationJob } from '../../service/generation/generation-jobs.js';
-import type { ImageCreationService } from '../../service/images/image-creation-service.js';
-import type { UserService } from '../../service/user-service.js';
-import { basicAuth } from '../basic-auth.js';
 import { deserializeError } from '../../core/errors.js';
+import type { AccessService } from '../../service/access/index.js';
+import type { GenerationJob } from '../../service/generation/index.js';
+import type { ImageCreationService } from '../../service/images/index.js';
+import { basicAuth } from '../basic-auth.js';
 import { problemFor } from '../problem.js';
 import { authResponses } from './private-image-routes.js';
 import { problem, problemResponses } from './route-schemas.js';
 
 export interface JobRoutesOptions {
   creation: ImageCreationService;
-  users: UserService;
-  authLimiter: LoginLimiter;
+  access: AccessService;
 }
 
 /** Seconds a client is asked to wait before polling an unfinished job again. */
@@ -38,7 +36,7 @@ export function jobBody(job: GenerationJob, requestId: string): JobBody {
 /** GET /jobs/{id}: a generation job, for its owner or an admin (anyone else: 404). */
 export async function jobRoutes(instance: FastifyInstance, opts: JobRoutesOptions) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onRequest', basicAuth(opts.users, opts.authLimiter));
+  app.addHook('onRequest', basicAuth(opts.access));
 
   app.get(
     '/:id',

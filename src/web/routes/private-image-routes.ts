@@ -3,10 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { TooManyRequestsError } from '../../core/errors.js';
 import { ImageDetailCreateSchema, ImageDetailUpdateSchema } from '../../core/models/image.js';
-import type { LoginLimiter } from '../../service/auth-failure-limiter.js';
-import type { ImageCreationService } from '../../service/images/image-creation-service.js';
-import type { PrivateImageService } from '../../service/private-image-service.js';
-import type { UserService } from '../../service/user-service.js';
+import type { AccessService } from '../../service/access/index.js';
+import {
+  createImageCommand,
+  updateTagsCommand,
+  type ImageCreationService,
+  type PrivateImageService,
+} from '../../service/images/index.js';
 import { basicAuth } from '../basic-auth.js';
 import { JOB_POLL_SECONDS, jobBody } from './job-routes.js';
 import { GuidParams, problem, problemResponses } from './route-schemas.js';
@@ -14,8 +17,7 @@ import { GuidParams, problem, problemResponses } from './route-schemas.js';
 export interface PrivateRoutesOptions {
   images: PrivateImageService;
   creation: ImageCreationService;
-  users: UserService;
-  authLimiter: LoginLimiter;
+  access: AccessService;
   /** Creates allowed per user per minute. */
   createRateLimit: number;
 }
@@ -62,7 +64,7 @@ export function prefersRespondAsync(header: string | string[] | undefined): bool
 
 const CreateHeaders = Type.Object({
   'idempotency-key': Type.Optional(
-    Type.String({ description: "1-255 printable ASCII characters; the same key with the same body replays the first response (24 hours, per user)" }),
+    Type.String({ description: '1-255 printable ASCII characters; the same key with the same body replays the first response (24 hours, per user)' }),
   ),
   prefer: Type.Optional(Type.String({ description: '`respond-async`: answer 202 with the job once it is accepted (RFC 7240)' })),
 });
@@ -70,7 +72,7 @@ const CreateHeaders = Type.Object({
 /** Writes, behind HTTP Basic auth; the authenticated user is the author. */
 export async function privateImageRoutes(instance: FastifyInstance, opts: PrivateRoutesOptions) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onRequest', basicAuth(opts.users, opts.authLimiter));
+  app.addHook('onRequest', basicAuth(opts.access));
 
   app.post(
     '/',
@@ -117,11 +119,10 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
       },
     },
     async (request, reply) => {
-      const idempotencyKey = request.headers['idempotency-key'];
       const result = await opts.creation.create({
         author: request.user!,
-        input: request.body,
-        idempotencyKey,
+        command: createImageCommand(request.body),
+        idempotencyKey: request.headers['idempotency-key'],
         respondAsync: prefersRespondAsync(request.headers.prefer),
       });
       if (result.replayed) reply.header('idempotent-replayed', 'true');
@@ -158,7 +159,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
         },
       },
     },
-    async (request) => opts.images.updateTags(request.user!, request.params.guid, request.body),
+    async (request) => opts.images.updateTags(request.user!, request.params.guid, updateTagsCommand(request.body)),
   );
 
   app.delete(
