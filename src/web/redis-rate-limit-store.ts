@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { FastifyRateLimitOptions, FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
-import { sharedStateError } from '../data/redis-connection.js';
+import { SharedStateUnavailableError } from '../core/errors.js';
 
 type IncrCallback = Parameters<FastifyRateLimitStore['incr']>[1];
 
@@ -16,12 +16,19 @@ type PluginRedisStoreCtor = new (continueExceeding: boolean, exponentialBackoff:
 // typed exports, so it is loaded by path.
 const PluginRedisStore = createRequire(import.meta.url)('@fastify/rate-limit/store/RedisStore') as PluginRedisStoreCtor;
 
+/** Seconds a client is told to wait when the counters cannot be reached. */
+const RETRY_AFTER_SECONDS = 2;
+
+function unavailable(cause: unknown): SharedStateUnavailableError {
+  return new SharedStateUnavailableError('Shared state (Redis) is unavailable; try again shortly', { cause, retryAfterSeconds: RETRY_AFTER_SECONDS });
+}
+
 /** Turns the plugin's Redis errors into SharedStateUnavailableError, so an outage answers 503 with Retry-After. */
 class SharedStateRateLimitStore implements FastifyRateLimitStore {
   constructor(private readonly inner: PluginRedisStore) {}
 
   incr(key: string, callback: IncrCallback, timeWindow: number, max: number): void {
-    this.inner.incr(key, (error, result) => (error ? callback(sharedStateError(error) as Error) : callback(null, result)), timeWindow, max);
+    this.inner.incr(key, (error, result) => (error ? callback(unavailable(error)) : callback(null, result)), timeWindow, max);
   }
 
   child(routeOptions: Parameters<FastifyRateLimitStore['child']>[0]): FastifyRateLimitStore {
