@@ -109,9 +109,10 @@ export function serializeError(error: unknown): SerializedError {
 }
 
 /** The error a SerializedError describes; an unknown name becomes an InternalServerError. */
-export function deserializeError(serialized: SerializedError): PixyproxyError {
+export function deserializeError(serialized: SerializedError, cause?: unknown): PixyproxyError {
   const ErrorClass = ERROR_CLASSES[serialized.name] ?? InternalServerError;
   return new ErrorClass(serialized.message, {
+    ...(cause !== undefined && { cause }),
     ...(serialized.retryAfterSeconds !== undefined && { retryAfterSeconds: serialized.retryAfterSeconds }),
     ...(serialized.errors !== undefined && { errors: serialized.errors }),
   });

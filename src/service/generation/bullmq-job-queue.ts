@@ -105,7 +105,11 @@ export class BullMqJobQueue implements GenerationJobQueue {
       async (job) => {
         this.#log.info({ job_id: job.id, attempt: job.attemptsStarted }, 'generation job started');
         const result = await processor(job.data);
-        if (result.outcome === 'failed') await this.#slowDownOn(result);
+        if (result.outcome === 'failed') {
+          await this.#slowDownOn(result);
+          // The cause stays in this process (logged by the processor); only the serialised failure is stored.
+          return { outcome: 'failed', failure: result.failure };
+        }
         return result;
       },
       {

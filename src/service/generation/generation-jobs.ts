@@ -29,10 +29,17 @@ export interface GenerationJob {
   imageGuid: string | undefined;
   /** Set once failed. */
   failure: SerializedError | undefined;
+  /**
+   * The failure's original cause, when the job ran in this process (never stored or sent): lets a
+   * synchronous caller's 500 log line carry it, with its request id.
+   */
+  cause?: unknown;
 }
 
 /** What a job's processor returns; failures are results too, so they are kept with the job. */
-export type JobResult = { outcome: 'succeeded'; imageGuid: string } | { outcome: 'failed'; failure: SerializedError };
+export type JobResult =
+  | { outcome: 'succeeded'; imageGuid: string }
+  | { outcome: 'failed'; failure: SerializedError; /** Not serialised; see GenerationJob.cause. */ cause?: unknown };
 
 /**
  * Does one job: generates, stores the bytes under the job's guid and inserts the row, idempotently

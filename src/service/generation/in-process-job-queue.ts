@@ -70,6 +70,7 @@ export class InProcessJobQueue implements GenerationJobQueue {
       } else {
         job.status = 'failed';
         job.failure = result.failure;
+        if (result.cause !== undefined) job.cause = result.cause;
       }
     });
     this.#jobs.set(data.id, { job, finished });
@@ -96,10 +97,12 @@ export class InProcessJobQueue implements GenerationJobQueue {
     return { ...entry.job };
   }
 
-  /** Refuses new jobs and waits for the running ones (their callers are still waiting on them). */
+  /**
+   * Refuses new jobs. Running ones are not waited for: the server has already let its synchronous
+   * requests finish (SHUTDOWN_TIMEOUT_MS), and an async job still running is lost with the process.
+   */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#jobs.values()].map((entry) => entry.finished));
   }
 
   // Map iteration is insertion order, so the oldest jobs come first.

@@ -157,7 +157,7 @@ export class ImageCreationService {
       if (image !== undefined) return { kind: 'created', image, replayed };
       return { kind: 'failed', error: new RecordNotFoundError('The image this request created has since been deleted'), replayed };
     }
-    if (job.status === 'failed' && job.failure !== undefined) return { kind: 'failed', error: deserializeError(job.failure), replayed };
+    if (job.status === 'failed' && job.failure !== undefined) return { kind: 'failed', error: deserializeError(job.failure, job.cause), replayed };
     throw new Error(`generation job ${job.id} has not finished`);
   }
 
@@ -193,7 +193,8 @@ export function imageJobProcessor(deps: {
       const image = await deps.create(author, { prompt: data.prompt, tags: data.tags }, data.id);
       return { outcome: 'succeeded', imageGuid: image.guid };
     } catch (error) {
-      if (!(error instanceof PixyproxyError)) log.error({ err: error, job_id: data.id }, 'generation job failed unexpectedly');
+      // Logged at warn: a synchronous caller's 500 logs the cause again at error, with its request id.
+      if (!(error instanceof PixyproxyError)) log.warn({ err: error, job_id: data.id }, 'generation job failed unexpectedly');
       const failure = serializeError(error);
       const temporary = error instanceof ServiceUnavailableError || error instanceof DBConnectionError;
       if (data.idempotencyKey !== undefined) {
@@ -204,7 +205,7 @@ export function imageJobProcessor(deps: {
           log.warn({ err, job_id: data.id }, 'could not record the outcome with its Idempotency-Key');
         }
       }
-      return { outcome: 'failed', failure };
+      return { outcome: 'failed', failure, cause: error };
     }
   };
 }
