@@ -185,8 +185,12 @@ export class BullMqJobQueue implements GenerationJobQueue {
         view.imageGuid = result.imageGuid;
       } else {
         view.status = 'failed';
-        // A BullMQ-level failure: the job stalled more than maxStalledCount times (workers kept dying).
-        view.failure = result?.outcome === 'failed' ? result.failure : { name: 'InternalServerError', message: 'The generation job was lost; try again' };
+        // A BullMQ-level failure: the job stalled more than maxStalledCount times (workers kept
+        // dying), or its worker lost its lock while Redis was away. Temporary, so a 503.
+        view.failure =
+          result?.outcome === 'failed'
+            ? result.failure
+            : { name: 'ServiceUnavailableError', message: 'The generation job was lost; try again', retryAfterSeconds: 2 };
       }
     }
     return view;

@@ -157,7 +157,12 @@ export class ImageCreationService {
       if (image !== undefined) return { kind: 'created', image, replayed };
       return { kind: 'failed', error: new RecordNotFoundError('The image this request created has since been deleted'), replayed };
     }
-    if (job.status === 'failed' && job.failure !== undefined) return { kind: 'failed', error: deserializeError(job.failure, job.cause), replayed };
+    if (job.status === 'failed' && job.failure !== undefined) {
+      // A job lost after its image was made (a worker cut off from Redis after the insert) did succeed.
+      const image = await this.#findImage(job.id);
+      if (image !== undefined) return { kind: 'created', image, replayed };
+      return { kind: 'failed', error: deserializeError(job.failure, job.cause), replayed };
+    }
     throw new Error(`generation job ${job.id} has not finished`);
   }
 
