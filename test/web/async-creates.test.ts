@@ -78,6 +78,7 @@ for (const mode of MODES) {
       const admin = await t.addUser('root', 'correct horse battery', true);
       expectProblem(await getJob(bob, job.id), 404, 'RecordNotFoundError');
       expect((await getJob(admin, job.id)).statusCode).toBe(200);
+      await finished(alice, job.id);
     });
 
     it('answers 404 for a job that does not exist and 401 without credentials', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PromptRejectedError } from '../../src/core/errors.js';
 import type { ImageDetail } from '../../src/core/models/image.js';
 import type { JobBody } from '../../src/core/models/job.js';
@@ -64,17 +64,27 @@ for (const mode of MODES) {
 
     it('answers 409 to a duplicate while the first is still running, and the same job to respond-async', async () => {
       const release = generator.hold();
+      let jobId: string | undefined;
       try {
         const accepted = await create(alice, 'order-3', INPUT, 'respond-async');
         expect(accepted.statusCode).toBe(202);
+        jobId = accepted.json<JobBody>().id;
         expectProblem(await create(alice, 'order-3'), 409, 'IdempotencyKeyInUseError');
         const again = await create(alice, 'order-3', INPUT, 'respond-async');
         expect(again.statusCode).toBe(202);
         expect(again.headers['idempotent-replayed']).toBe('true');
-        expect(again.json<JobBody>().id).toBe(accepted.json<JobBody>().id);
+        expect(again.json<JobBody>().id).toBe(jobId);
       } finally {
         release();
       }
+      // The job finishes before the app (and its image directory) goes away.
+      await vi.waitFor(
+        async () => {
+          const job = await t.app.inject({ url: `/jobs/${jobId}`, headers: { authorization: alice } });
+          expect(job.json<JobBody>().status).toBe('succeeded');
+        },
+        { timeout: 20_000, interval: 50 },
+      );
     });
 
     it('replays a failure with the key, with its status and problem', async () => {
