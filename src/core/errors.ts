@@ -41,6 +41,8 @@ export class UnsupportedMediaTypeError extends PixyproxyError {}
 export class RangeNotSatisfiableError extends PixyproxyError {}
 export class PromptRejectedError extends PixyproxyError {}
 export class TooManyRequestsError extends PixyproxyError {}
+/** A user's quota (images per day, USD per month) would be exceeded; Retry-After is the period's end. */
+export class QuotaExceededError extends PixyproxyError {}
 export class InternalServerError extends PixyproxyError {}
 export class ImageGenerationError extends PixyproxyError {}
 export class DBConnectionError extends PixyproxyError {}
@@ -65,6 +67,7 @@ const STATUS_BY_ERROR: ReadonlyArray<readonly [ErrorClass, number, string]> = [
   [RangeNotSatisfiableError, 416, 'Range Not Satisfiable'],
   [PromptRejectedError, 422, 'Prompt Rejected'],
   [TooManyRequestsError, 429, 'Too Many Requests'],
+  [QuotaExceededError, 429, 'Quota Exceeded'],
   [InternalServerError, 500, 'Internal Server Error'],
   [ImageGenerationError, 502, 'Image Generation Failed'],
   [DBConnectionError, 503, 'Database Unavailable'],

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigurationError } from '../../core/errors.js';
+import type { TokenUsage } from '../../core/models/usage.js';
 import shippedPrices from './default-prices.json' with { type: 'json' };
 import { familyRulesOf, parseSize, type ImageOptions } from './image-options.js';
 
@@ -12,16 +13,7 @@ import { familyRulesOf, parseSize, type ImageOptions } from './image-options.js'
 /** Nano-dollars per US dollar. */
 export const NANO_USD_PER_USD = 1_000_000_000;
 
-/** Token counts as the Images API reports them (`usage`), with the text/image split where given. */
-export interface TokenUsage {
-  input_tokens: number;
-  output_tokens: number;
-  total_tokens: number;
-  input_text_tokens: number | null;
-  input_image_tokens: number | null;
-  output_text_tokens: number | null;
-  output_image_tokens: number | null;
-}
+export type { TokenUsage };
 
 type TokenKind = 'text_input' | 'image_input' | 'image_output' | 'text_output';
 const QUALITIES = ['low', 'medium', 'high'] as const;
