@@ -1,4 +1,4 @@
-import { MalformedPngError, readPngDimensions } from '../generators/png-structure.js';
+import { MalformedPngError, readPngDimensions } from './png-structure.js';
 
 /**
  * What image bytes are, read from the bytes themselves: the media type from the signature, and the

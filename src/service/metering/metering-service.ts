@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DataValidationError, QuotaExceededError } from '../../core/errors.js';
 import type { Me, QuotaLimits, TokenUsage, UsageGroupBy, UsageReport, UsageTotals } from '../../core/models/usage.js';
 import type { UsageRepository, UsageSums } from '../../data/usage-repository.js';
-import { costOf, formatUsd, worstCaseCostOf, type PriceTable } from '../generation/price-table.js';
-import type { ImageOptions } from '../generation/image-options.js';
+import { costOf, formatUsd, worstCaseCostOf, type PriceTable } from '../generation/index.js';
+import type { ImageOptions } from '../generation/index.js';
 import { periodsAt, secondsUntil } from './usage-periods.js';
 
 /** A create's hold on its quota; `id` is undefined for a user without quotas (nothing is held). */
