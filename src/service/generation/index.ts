@@ -3,7 +3,7 @@
  * generator, and the OpenAI adapter (`openai/`, loaded only when configured). The rest of the code
  * imports this file only.
  */
-export type { GeneratedImage, ImageGenerator } from './image-generator.js';
+export type { GeneratedImage, GenerationRequest, ImageGenerator } from './image-generator.js';
 export { createGenerator } from './create-generator.js';
 export { GenerationLimiter, type GenerationLimits } from './generation-limiter.js';
 export { LocalImageGenerator, type LocalGeneratorOptions } from './local-generator.js';
