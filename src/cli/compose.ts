@@ -11,6 +11,7 @@ import { SqlImageRepository } from '../data/image-repository.js';
 import { openRedis, waitUntilReady } from '../data/redis-connection.js';
 import { migrate, type MigrationReport } from '../data/migrator.js';
 import { openDatabase } from '../data/open-database.js';
+import { SqlUsageRepository } from '../data/usage-repository.js';
 import { SqlUserRepository } from '../data/user-repository.js';
 import {
   AccessService,
@@ -22,14 +23,21 @@ import {
   type ScryptParams,
 } from '../service/access/index.js';
 import {
+  assertPriced,
   BullMqJobQueue,
   createGenerator,
+  END_USER_ID_SECRET_FILE,
+  EndUserIds,
   GenerationLimiter,
   InProcessJobQueue,
+  loadOrCreateEndUserSecret,
+  loadPriceTable,
   type GenerationJobQueue,
   type ImageGenerator,
+  type ModelPolicy,
 } from '../service/generation/index.js';
 import { ImageCreationService, imageJobProcessor, PrivateImageService, PublicImageService } from '../service/images/index.js';
+import { MeteringService } from '../service/metering/index.js';
 import { FileImageStore, OrphanSweeper } from '../service/storage/index.js';
 import type { AppServices } from '../web/app.js';
 import { redisRateLimitStore } from '../web/redis-rate-limit-store.js';
@@ -68,6 +76,21 @@ export interface ContextOverrides {
 const REDIS_STARTUP_TIMEOUT_MS = 10_000;
 /** Milliseconds between sweeps of expired Idempotency-Keys. */
 const IDEMPOTENCY_SWEEP_MS = 60 * 60 * 1000;
+
+/** The models a create may choose: the built-in generator's, or OPENAI_IMAGE_MODEL plus OPENAI_IMAGE_MODELS. */
+export function modelPolicyOf(config: Config): ModelPolicy {
+  if (config.generator === 'local') return { defaultModel: 'local', allowedModels: ['local'] };
+  return { defaultModel: config.openai.model, allowedModels: config.openai.allowedModels };
+}
+
+/**
+ * How long an unsettled quota reservation holds: the longest a create can take (waiting in the
+ * generation queue, then generating within OPENAI_TIMEOUT_MS) plus 5 minutes. Only a process that
+ * died mid-create leaves one behind for this long.
+ */
+function reservationTtlMs(config: Config): number {
+  return config.openai.timeoutMs * (Math.ceil(config.generationQueue / config.generationConcurrency) + 1) + 5 * 60_000;
+}
 
 /**
  * The composition root: opens the database, applies migrations and builds every stateful part once
@@ -124,8 +147,18 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       await invalidation.listen({ evictUser: (username) => access.evictCachedUser(username), evictAll: () => access.evictAllCached() });
     }
 
+    const models = modelPolicyOf(config);
+    const prices = await loadPriceTable(config.pricesFile);
+    assertPriced(prices, models.allowedModels);
+    const metering = new MeteringService({ usage: new SqlUsageRepository(db), prices, reservationTtlMs: reservationTtlMs(config) });
+    // The provider sees an HMAC of the author, never the name; the local generator sends nothing anywhere.
+    const endUserIds =
+      config.generator === 'openai'
+        ? new EndUserIds(await loadOrCreateEndUserSecret(config.endUserIdSecret, join(config.dataDir, END_USER_ID_SECRET_FILE)))
+        : undefined;
+
     // Every create is a generation job whose id is the image's guid.
-    const privateImages = new PrivateImageService({ images, store, generator, log });
+    const privateImages = new PrivateImageService({ images, store, generator, models, metering, ...(endUserIds && { endUserIds }), log });
     const processor = imageJobProcessor({ create: (author, command, guid) => privateImages.create(author, command, guid), idempotencyKeys, log });
     const runsJobs = role === 'worker' || (role === 'server' && config.generationWorker);
     let jobs: GenerationJobQueue;
@@ -160,6 +193,7 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
     const services: AppServices = {
       publicImages: new PublicImageService(images, store),
       privateImages,
+      metering,
       creation: new ImageCreationService({ jobs, idempotencyKeys, findImage: async (guid) => {
         const found = await images.findByGuid(guid);
         return found === undefined ? undefined : imageDetailOf(found);

@@ -44,6 +44,8 @@ export class IdempotencyKeyReusedError extends PixyproxyError {}
 /** An Idempotency-Key whose first request is still running: 409, retry later to get its response. */
 export class IdempotencyKeyInUseError extends ConstraintViolationError {}
 export class TooManyRequestsError extends PixyproxyError {}
+/** A user's quota (images per day, USD per month) would be exceeded; Retry-After is the period's end. */
+export class QuotaExceededError extends PixyproxyError {}
 export class InternalServerError extends PixyproxyError {}
 export class ImageGenerationError extends PixyproxyError {}
 export class DBConnectionError extends PixyproxyError {}

@@ -6,6 +6,10 @@ import { JobSchema } from '../core/models/job.js';
 import { ProblemSchema } from '../core/models/problem.js';
 import type { AccessService } from '../service/access/index.js';
 import type { ImageCreationService, PrivateImageService, PublicImageService } from '../service/images/index.js';
+import type { MeteringService } from '../service/metering/index.js';
+import { MeSchema, UsageReportSchema } from '../core/models/usage.js';
+import { basicAuth } from './basic-auth.js';
+import { usageRoutes } from './routes/usage-routes.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
@@ -26,6 +30,8 @@ export interface AppServices {
   creation: ImageCreationService;
   /** The login call of the private routes; it carries the failed-login limits. */
   access: AccessService;
+  /** Usage ledger, cost and quotas (GET /usage, GET /me). */
+  metering: MeteringService;
   readiness: ReadinessCheck;
 }
 
@@ -74,6 +80,8 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   app.addSchema(ImageListSchema);
   app.addSchema(ProblemSchema);
   app.addSchema(JobSchema);
+  app.addSchema(UsageReportSchema);
+  app.addSchema(MeSchema);
 
   await app.register(requestLogging);
   await app.register(errorHandler);
@@ -91,5 +99,6 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     createRateLimit: options.createRateLimit,
   });
   await app.register(jobRoutes, { prefix: '/jobs', creation: services.creation, access: services.access });
+  await app.register(usageRoutes, { metering: services.metering, authenticate: basicAuth(services.access) });
   return app;
 }

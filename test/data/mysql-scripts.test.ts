@@ -92,10 +92,7 @@ describeMysql('sql/mysql scripts', () => {
     await migrate(db);
     await db.close();
     const fromScripts = await schemaOf(serverUrl, scripted);
-    // Not empty: an unreadable script must not pass as "same as the migrations".
-    expect((fromScripts.tables as Array<{ TABLE_NAME: string }>).map((t) => t.TABLE_NAME)).toEqual(
-      expect.arrayContaining(['idempotency_key', 'image', 'image_tag', 'schema_migration', 'user']),
-    );
+    expect(fromScripts.tables).toHaveLength(8);
     expect(await schemaOf(serverUrl, migrated.name)).toEqual(fromScripts);
   });
 

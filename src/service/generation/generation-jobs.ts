@@ -1,4 +1,5 @@
 import type { SerializedError } from '../../core/errors.js';
+import type { ImageOptionsInput } from './image-options.js';
 
 /**
  * A generation job's life: `queued` (accepted, waiting for a worker), `running`, then `succeeded`
@@ -13,6 +14,8 @@ export interface GenerationJobData {
   author: string;
   prompt: string;
   tags: string[];
+  /** The generation options as sent (model, size, quality, ...), checked per model when the job runs. */
+  options: ImageOptionsInput;
   /** The request's Idempotency-Key, when it had one: a failure is then recorded with the key. */
   idempotencyKey?: string;
 }

@@ -195,7 +195,7 @@ export function imageJobProcessor(deps: {
     // The author as stored with the job; permissions were checked when it was accepted.
     const author: User = { username: data.author, is_admin: false, created_at: new Date(0).toISOString() };
     try {
-      const image = await deps.create(author, { prompt: data.prompt, tags: data.tags }, data.id);
+      const image = await deps.create(author, { prompt: data.prompt, tags: data.tags, options: data.options }, data.id);
       return { outcome: 'succeeded', imageGuid: image.guid };
     } catch (error) {
       // Logged at warn: a synchronous caller's 500 logs the cause again at error, with its request id.

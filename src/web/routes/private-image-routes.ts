@@ -109,7 +109,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
           ...authResponses,
           409: problem('A request with this Idempotency-Key is still running (`IdempotencyKeyInUseError`); retry later'),
           ...bodyResponses,
-          429: problem('Too many failed logins from this client, or too many creates by this user (`Retry-After`)'),
+          429: problem('Too many failed logins from this client, too many creates by this user (`TooManyRequestsError`), or a quota of this user reached (`QuotaExceededError`); `Retry-After`'),
           ...problemResponses,
           ...generationResponses,
           422: problem(

@@ -31,7 +31,7 @@ async function openQueue(options: Partial<BullMqJobQueueOptions> = {}): Promise<
 }
 
 function makeJob(overrides: Partial<GenerationJobData> = {}): GenerationJobData {
-  return { id: randomUUID(), author: 'alice', prompt: 'a red fox', tags: [], ...overrides };
+  return { id: randomUUID(), author: 'alice', prompt: 'a red fox', tags: [], options: {}, ...overrides };
 }
 
 const succeed: JobProcessor = async (data) => ({ outcome: 'succeeded', imageGuid: data.id });
