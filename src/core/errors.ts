@@ -46,6 +46,11 @@ export class ImageGenerationError extends PixyproxyError {}
 export class DBConnectionError extends PixyproxyError {}
 export class ServiceUnavailableError extends PixyproxyError {}
 export class GenerationTimeoutError extends PixyproxyError {}
+/**
+ * The object store holding image bytes did not answer in time, refused the connection or answered
+ * with a server error (S3 5xx, `SlowDown`). Temporary: answered 503 with `Retry-After`.
+ */
+export class ObjectStoreUnavailableError extends ServiceUnavailableError {}
 /** Raised by configuration loading; never reaches HTTP (the process exits instead). */
 export class ConfigurationError extends PixyproxyError {}
 
@@ -68,6 +73,7 @@ const STATUS_BY_ERROR: ReadonlyArray<readonly [ErrorClass, number, string]> = [
   [InternalServerError, 500, 'Internal Server Error'],
   [ImageGenerationError, 502, 'Image Generation Failed'],
   [DBConnectionError, 503, 'Database Unavailable'],
+  [ObjectStoreUnavailableError, 503, 'Object Store Unavailable'],
   [ServiceUnavailableError, 503, 'Service Unavailable'],
   [GenerationTimeoutError, 504, 'Image Generation Timed Out'],
   [ConfigurationError, 500, 'Internal Server Error'],
