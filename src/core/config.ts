@@ -187,8 +187,9 @@ function s3Config(env: Env): S3Config | undefined {
     throw new ConfigurationError(`S3_BUCKET must be a DNS-compatible bucket name (3-63 of a-z 0-9 . -), got "${bucket}"`);
   }
   const prefix = present(env, 'S3_PREFIX') ?? '';
-  if (prefix.startsWith('/') || prefix.split('/').some((part) => part === '.' || part === '..') || prefix.length > 512) {
-    throw new ConfigurationError(`S3_PREFIX must be a relative key prefix such as "images/", got "${prefix}"`);
+  // S3's "safe characters" only, so every key is ASCII and fits the database's key column with room to spare.
+  if (!/^[A-Za-z0-9!_.*'()/-]{0,256}$/.test(prefix) || prefix.startsWith('/') || prefix.split('/').some((part) => part === '.' || part === '..')) {
+    throw new ConfigurationError(`S3_PREFIX must be a relative key prefix of at most 256 of A-Z a-z 0-9 ! _ . * ' ( ) / -, such as "images/", got "${prefix}"`);
   }
   const endpoint = present(env, 'S3_ENDPOINT');
   if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) {
