@@ -1,5 +1,8 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigurationError } from './errors.js';
+import type { ImageStoreKind } from './models/image.js';
+
+export type { ImageStoreKind } from './models/image.js';
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; file: string }
@@ -28,8 +31,6 @@ export interface OpenAIConfig {
   maxRetries: number;
 }
 
-/** Where new image bytes are written (`IMAGE_STORE`). Rows written earlier keep naming their own store. */
-export type ImageStoreKind = 'file' | 's3';
 /** How `GET /image/{guid}/content` hands out bytes kept in S3: streamed through, or a 302 to a presigned URL. */
 export type ContentDelivery = 'stream' | 'redirect';
 
@@ -46,6 +47,7 @@ export interface S3Config {
 }
 
 export interface StorageConfig {
+  /** Where new image bytes are written (`IMAGE_STORE`). Rows written earlier keep naming their own store. */
   kind: ImageStoreKind;
   /** Set whenever S3_BUCKET is, also with IMAGE_STORE=file, so rows written to S3 stay readable. */
   s3: S3Config | undefined;

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { imageDetailOf, type ImageDetail, type StoredImage } from '../../core/models/image.js';
+import { imageDetailOf, type ImageDetail, type ObjectLocation, type StoredImage } from '../../core/models/image.js';
 import type { User } from '../../core/models/user.js';
 import { silentLogger, type ServiceLogger } from '../../core/service-logger.js';
 import type { ImageRepository } from '../../data/image-repository.js';
 import type { ImageGenerator } from '../generation/index.js';
-import type { ImageStore } from '../storage/index.js';
+import type { ImageStorage } from '../storage/index.js';
 import type { CreateImageCommand, UpdateTagsCommand } from './image-commands.js';
 import { findImage, imageNotFound } from './image-lookup.js';
 import { assertMayModifyImage } from './image-permissions.js';
@@ -13,7 +13,8 @@ const EXTENSIONS: Record<string, string> = { 'image/png': '.png', 'image/jpeg': 
 
 export interface PrivateImageServiceDeps {
   images: ImageRepository;
-  store: ImageStore;
+  /** Writes go to the configured store; deletes to the store each row names. */
+  storage: ImageStorage;
   generator: ImageGenerator;
   log?: ServiceLogger;
   now?: () => Date;
@@ -22,29 +23,31 @@ export interface PrivateImageServiceDeps {
 /** Writes to the catalogue, on behalf of an authenticated user. */
 export class PrivateImageService {
   readonly #images: ImageRepository;
-  readonly #store: ImageStore;
+  readonly #storage: ImageStorage;
   readonly #generator: ImageGenerator;
   readonly #log: ServiceLogger;
   readonly #now: () => Date;
 
   constructor(deps: PrivateImageServiceDeps) {
     this.#images = deps.images;
-    this.#store = deps.store;
+    this.#storage = deps.storage;
     this.#generator = deps.generator;
     this.#log = deps.log ?? silentLogger;
     this.#now = deps.now ?? (() => new Date());
   }
 
   /**
-   * POST /image: generates, stores the bytes, then commits the row. The bytes are durable before the
-   * row exists, and removed again if the row cannot be written: never a row without its bytes.
-   * @throws whatever the generator throws (422/502/503/504), DBConnectionError (503)
+   * POST /image: generates, stores the bytes, then commits the row naming where they are. The store has
+   * acknowledged the bytes before the row exists, and they are removed again if the row cannot be
+   * written: never a row without its bytes.
+   * @throws whatever the generator throws (422/502/503/504), ObjectStoreUnavailableError (503, no row
+   * written), DBConnectionError (503)
    */
   async create(author: User, command: CreateImageCommand): Promise<ImageDetail> {
     const image = await this.#generator.generate(command.prompt);
     const guid = randomUUID();
     const filename = `${guid}${EXTENSIONS[image.contentType] ?? '.bin'}`;
-    await this.#store.put(filename, image.bytes);
+    const location = await this.#storage.put(filename, image.bytes);
     try {
       const stored = await this.#images.insert({
         guid,
@@ -55,6 +58,7 @@ export class PrivateImageService {
         content_type: image.contentType,
         byte_size: image.bytes.length,
         sha256: createHash('sha256').update(image.bytes).digest('hex'),
+        ...location,
         model: image.model,
         size: `${image.width}x${image.height}`,
         revised_prompt: image.revisedPrompt,
@@ -62,7 +66,7 @@ export class PrivateImageService {
       });
       return imageDetailOf(stored);
     } catch (error) {
-      await this.#removeQuietly(filename);
+      await this.#removeQuietly(location);
       throw error;
     }
   }
@@ -90,7 +94,7 @@ export class PrivateImageService {
   async delete(actor: User, guid: string): Promise<void> {
     const current = await this.#findModifiable(actor, guid);
     if (!(await this.#images.deleteByGuid(current.guid))) throw imageNotFound(guid);
-    await this.#removeQuietly(current.filename);
+    await this.#removeQuietly(current);
   }
 
   async #findModifiable(actor: User, guid: string): Promise<StoredImage> {
@@ -104,11 +108,12 @@ export class PrivateImageService {
     return new Date(Math.max(now, Date.parse(previous) + 1)).toISOString();
   }
 
-  async #removeQuietly(filename: string): Promise<void> {
+  async #removeQuietly({ object_store, object_key }: ObjectLocation): Promise<void> {
+    const where = { store: object_store, key: object_key };
     try {
-      if (!(await this.#store.remove(filename))) this.#log.warn({ filename }, 'image bytes were already missing from the store');
+      if (!(await this.#storage.remove({ object_store, object_key }))) this.#log.warn(where, 'image bytes were already missing from the store');
     } catch (error) {
-      this.#log.warn({ err: error, filename }, 'could not remove image bytes; the orphan sweep will');
+      this.#log.warn({ err: error, ...where }, 'could not remove image bytes; the orphan sweep will');
     }
   }
 }

@@ -1,11 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFile, utimes } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ObjectStoreUnavailableError } from '../../../src/core/errors.js';
-import type { ImageStore } from '../../../src/service/image-store.js';
-import { S3ImageStore } from '../../../src/service/storage/s3/s3-image-store.js';
-import { describeEachStore, describeS3, objectStoreServer, type OpenedStore } from '../../support/image-stores.js';
+import { SqlImageRepository, type ImageRepository } from '../../../src/data/image-repository.js';
+import { migrate } from '../../../src/data/migrator.js';
+import { OrphanSweeper, S3ImageStore, type ImageStore } from '../../../src/service/storage/index.js';
+import { SQLITE, type EngineDatabase } from '../../support/engines.js';
+import { makeNewImage } from '../../support/factories.js';
+import { describeEachStore, describeS3, objectStoreServer, openS3Store, type OpenedStore } from '../../support/image-stores.js';
 
 const pngName = () => `${randomUUID()}.png`;
 
@@ -76,6 +81,100 @@ describeEachStore((kind) => {
     expect(await listAll(store)).toEqual(keys.slice(1).sort());
   });
 
+  describe('swept by OrphanSweeper', () => {
+    const HOUR_MS = 60 * 60_000;
+    let database: EngineDatabase;
+    let images: SqlImageRepository;
+    beforeEach(async () => {
+      database = await SQLITE.open();
+      await migrate(database.db);
+      images = new SqlImageRepository(database.db);
+    });
+    afterEach(() => database.close());
+
+    /** Stores bytes under a generated filename, with a row naming them when asked. */
+    async function stored(withRow: boolean): Promise<string> {
+      const image = makeNewImage({ object_store: kind.name });
+      const key = opened.keyFor(image.filename);
+      await store.put(key, randomBytes(32));
+      if (withRow) await images.insert({ ...image, object_key: key });
+      return key;
+    }
+
+    // Ages cannot be set on an S3 object, so the sweeper's clock moves forward instead.
+    const sweeper = (options: { images?: ImageRepository; graceMs?: number; clockAheadMs?: number } = {}) =>
+      new OrphanSweeper({
+        stores: [store],
+        images: options.images ?? images,
+        graceMs: options.graceMs ?? 5 * 60_000,
+        now: () => Date.now() + (options.clockAheadMs ?? 0),
+      });
+
+    it('removes objects without a row once older than the grace period, never one with a row', async () => {
+      const kept = await stored(true);
+      const orphan = await stored(false);
+      const report = await sweeper({ clockAheadMs: HOUR_MS }).sweep();
+      expect(report).toMatchObject({ scanned: 2, orphans: 1, recent: 0, removed: 1 });
+      expect(await listAll(store)).toEqual([kept]);
+      expect(await store.stat(orphan)).toBeUndefined();
+    });
+
+    it('keeps an object without a row that is younger than the grace period (a create in flight)', async () => {
+      const young = await stored(false);
+      const report = await sweeper().sweep();
+      expect(report).toMatchObject({ orphans: 0, recent: 1, removed: 0 });
+      expect(await listAll(store)).toEqual([young]);
+    });
+
+    it('removes nothing on a dry run but reports the same counts', async () => {
+      await stored(false);
+      const report = await sweeper({ clockAheadMs: HOUR_MS }).sweep({ dryRun: true });
+      expect(report).toMatchObject({ orphans: 1, removed: 0 });
+      expect(await listAll(store)).toHaveLength(1);
+    });
+
+    it('keeps an object whose row commits while the sweep runs', async () => {
+      const late = makeNewImage({ object_store: kind.name });
+      const key = opened.keyFor(late.filename);
+      await store.put(key, randomBytes(32));
+      let calls = 0;
+      // The batch check sees no row; the row commits before the re-check that precedes any delete.
+      const racing: ImageRepository = Object.assign(Object.create(images) as ImageRepository, {
+        async existingObjectKeys(kindOf: 'file' | 's3', keys: readonly string[]) {
+          const found = await images.existingObjectKeys(kindOf, keys);
+          if (++calls === 1) await images.insert({ ...late, object_key: key });
+          return found;
+        },
+      });
+      const report = await sweeper({ images: racing, clockAheadMs: HOUR_MS }).sweep();
+      expect(report.removed).toBe(0);
+      expect(await listAll(store)).toEqual([key]);
+    });
+
+    it('never removes an object that has a row, however old, across more than one batch', async () => {
+      const keys: string[] = [];
+      // 520 objects: past the sweeper's batch of 500, written 20 at a time.
+      for (let i = 0; i < 26; i++) keys.push(...(await Promise.all(Array.from({ length: 20 }, () => stored(true)))));
+      const report = await sweeper({ graceMs: 0, clockAheadMs: HOUR_MS }).sweep();
+      expect(report).toMatchObject({ scanned: 520, orphans: 0, removed: 0 });
+      expect(await listAll(store)).toEqual(keys.sort());
+    }, 120_000);
+
+    it.runIf(kind.name === 'file')('removes leftovers of interrupted writes (.tmp-*) once older than the grace period', async () => {
+      await stored(false);
+      const dir = (store as unknown as { dir: string }).dir;
+      const hourAgo = new Date(Date.now() - HOUR_MS);
+      await writeFile(join(dir, '.tmp-old'), 'partial');
+      await utimes(join(dir, '.tmp-old'), hourAgo, hourAgo);
+      await writeFile(join(dir, '.tmp-new'), 'partial');
+      const report = await sweeper().sweep();
+      expect(report).toMatchObject({ temporary: 1, removed: 1, recent: 1 });
+      const left = [];
+      for await (const temp of store.listTemporary()) left.push(temp.name);
+      expect(left).toEqual(['.tmp-new']);
+    });
+  });
+
   it('refuses a key that was not generated from a filename', async () => {
     const escaping = `${opened.keyFor('x.png').slice(0, -'x.png'.length)}../escape.png`;
     await expect(store.put(escaping, randomBytes(1))).rejects.toThrow(/unsafe|not an image key/);
@@ -84,9 +183,8 @@ describeEachStore((kind) => {
 });
 
 describeS3('S3ImageStore', () => {
-  let opened: Awaited<ReturnType<typeof import('../../support/image-stores.js').openS3Store>>;
+  let opened: Awaited<ReturnType<typeof openS3Store>>;
   beforeEach(async () => {
-    const { openS3Store } = await import('../../support/image-stores.js');
     opened = await openS3Store('images/');
   });
   afterEach(() => opened.close());

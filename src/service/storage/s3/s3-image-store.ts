@@ -15,7 +15,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Config } from '../../../core/config.js';
 import { ObjectStoreUnavailableError } from '../../../core/errors.js';
-import type { ByteRange, ImageStore, StoredFile, StoredTemporary } from '../../image-store.js';
+import type { ByteRange, ImageStore, StoredFile, StoredTemporary } from '../image-store.js';
 
 // Keys are the configured prefix plus a name the service generated from a guid. Anything else in the
 // bucket (other applications' objects under a shared prefix) is never listed, so never swept.
