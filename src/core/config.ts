@@ -190,7 +190,7 @@ function s3Config(env: Env): S3Config | undefined {
   }
   const prefix = present(env, 'S3_PREFIX') ?? '';
   // S3's "safe characters" only, so every key is ASCII and fits the database's key column with room to spare.
-  if (!/^[A-Za-z0-9!_.*'()/-]{0,256}$/.test(prefix) || prefix.startsWith('/') || prefix.split('/').some((part) => part === '.' || part === '..')) {
+  if (!/^[A-Za-z0-9!_.*'()/-]{0,256}$/.test(prefix) || prefix.startsWith('/') || prefix.split('/').some((part, i, parts) => part === '.' || part === '..' || (part === '' && i < parts.length - 1))) {
     throw new ConfigurationError(`S3_PREFIX must be a relative key prefix of at most 256 of A-Z a-z 0-9 ! _ . * ' ( ) / -, such as "images/", got "${prefix}"`);
   }
   const endpoint = present(env, 'S3_ENDPOINT');

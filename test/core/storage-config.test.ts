@@ -42,6 +42,7 @@ describe('image store configuration', () => {
     [{ S3_BUCKET: 'Pixy_Images' }, /S3_BUCKET must be a DNS-compatible bucket name/],
     [{ S3_BUCKET: 'pixy', S3_PREFIX: '/abs/' }, /S3_PREFIX/],
     [{ S3_BUCKET: 'pixy', S3_PREFIX: 'a/../b/' }, /S3_PREFIX/],
+    [{ S3_BUCKET: 'pixy', S3_PREFIX: 'a//b/' }, /S3_PREFIX/],
     [{ S3_BUCKET: 'pixy', S3_PREFIX: 'bilder/größe/' }, /S3_PREFIX/],
     [{ S3_BUCKET: 'pixy', S3_ENDPOINT: '127.0.0.1:9000' }, /S3_ENDPOINT must be an http/],
     [{ S3_BUCKET: 'pixy', S3_FORCE_PATH_STYLE: 'maybe' }, /S3_FORCE_PATH_STYLE must be true or false/],

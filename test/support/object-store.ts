@@ -71,6 +71,16 @@ export async function stopSwiftS3(script: string, dir: string): Promise<void> {
   await run('bash', [script, 'stop', dir], { timeout: 60_000 });
 }
 
+/**
+ * Puts the server's keys where the AWS SDK's default credential chain looks first (AWS_ACCESS_KEY_ID,
+ * AWS_SECRET_ACCESS_KEY), for apps built in this test process: the app reads credentials only from
+ * that chain, never from its config. Each test file runs in its own process, so this stays in the file.
+ */
+export function useObjectStoreCredentials(server: ObjectStoreServer): void {
+  process.env['AWS_ACCESS_KEY_ID'] = server.accessKeyId;
+  process.env['AWS_SECRET_ACCESS_KEY'] = server.secretAccessKey;
+}
+
 /** A client for arranging and inspecting buckets directly, with the same settings the store uses. */
 export function adminClient(server: ObjectStoreServer): S3Client {
   return new S3Client({

@@ -130,9 +130,14 @@ export class S3ImageStore implements ImageStore {
     return `${this.#prefix}${filename}`;
   }
 
+  // Any key a row may name, also one written under an earlier S3_PREFIX: S3's safe characters only (as
+  // the prefix is), a generated name at the end, no empty, `.` or `..` segments.
   #checkKey(key: string): string {
-    if (!key.startsWith(this.#prefix) || !SAFE_NAME.test(key.slice(this.#prefix.length))) {
-      throw new Error(`not an image key of this store: ${key}`);
+    const segments = key.split('/');
+    const name = segments.at(-1) ?? '';
+    if (key.length > 512 || !/^[A-Za-z0-9!_.*'()/-]+$/.test(key) || !SAFE_NAME.test(name)
+      || segments.slice(0, -1).some((part) => part === '' || part === '.' || part === '..')) {
+      throw new Error(`not an image key: ${key}`);
     }
     return key;
   }
