@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/data/migrator.js';
 import { LocalImageGenerator } from '../../src/service/generation/index.js';
 import { MYSQL, type EngineDatabase } from '../support/engines.js';
 import { objectStoreServer, S3_STORE } from '../support/image-stores.js';
@@ -61,10 +62,11 @@ describe.skipIf(!MYSQL.available || !S3_STORE.available)('two instances on one M
 
   beforeAll(async () => {
     database = await MYSQL.open();
+    // Migrated first, as an operator would before starting several instances; then both start at
+    // once, and their two first starts race to create admin (one wins, the other carries on).
+    await migrate(database.db);
     bucket = await createTestBucket(objectStoreServer, 'img/');
-    // One after the other: the first applies the migrations and creates admin.
-    a = await start();
-    b = await start();
+    [a, b] = await Promise.all([start(), start()]);
   }, 120_000);
 
   afterAll(async () => {
