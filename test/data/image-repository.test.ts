@@ -91,8 +91,8 @@ describeEachEngine((engine) => {
     await expect(
       e.db.transaction(async (tx) => {
         await tx.run(
-          `INSERT INTO image (guid, prompt, filename, tags, author, content_type, byte_size, sha256, created_at, updated_at)
-           VALUES (:guid, 'p', :filename, '[]', 'alice', 'image/png', 1, :sha, :t, :t)`,
+          `INSERT INTO image (guid, prompt, filename, object_key, tags, author, content_type, byte_size, sha256, created_at, updated_at)
+           VALUES (:guid, 'p', :filename, :filename, '[]', 'alice', 'image/png', 1, :sha, :t, :t)`,
           { guid: record.guid, filename: record.filename, sha: record.sha256, t: '2026-01-01 00:00:00.000' },
         );
         throw new Error('boom');

@@ -10,6 +10,8 @@ export interface OpenedStore {
   store: ImageStore;
   /** The key a generated filename is stored under (the S3 store adds its prefix). */
   keyFor(filename: string): string;
+  /** The file store's directory (undefined for S3), for arranging leftovers of interrupted writes. */
+  dir?: string;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export const FILE_STORE: StoreKind = {
     return {
       store: new FileImageStore(dir),
       keyFor: (filename) => filename,
+      dir,
       close: () => rm(dir, { recursive: true, force: true }),
     };
   },

@@ -162,7 +162,7 @@ describeEachStore((kind) => {
 
     it.runIf(kind.name === 'file')('removes leftovers of interrupted writes (.tmp-*) once older than the grace period', async () => {
       await stored(false);
-      const dir = (store as unknown as { dir: string }).dir;
+      const dir = opened.dir!;
       const hourAgo = new Date(Date.now() - HOUR_MS);
       await writeFile(join(dir, '.tmp-old'), 'partial');
       await utimes(join(dir, '.tmp-old'), hourAgo, hourAgo);

@@ -110,18 +110,6 @@ export class S3ImageStore implements ImageStore {
       ...(options.credentials !== undefined && { credentials: options.credentials }),
     };
     this.#client = new S3Client(config);
-    // Batch deletes need Content-MD5 on most servers and SDK v3 no longer sends it; single deletes
-    // are all this store uses, but the header is cheap insurance for any command with an XML body.
-    this.#client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const request = args.request as { body?: unknown; headers?: Record<string, string> } | undefined;
-        if (context.commandName === 'DeleteObjectsCommand' && typeof request?.body === 'string' && request.headers) {
-          request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
-        }
-        return next(args);
-      },
-      { step: 'build', name: 'contentMd5ForDeleteObjects' },
-    );
   }
 
   /** The object key a generated filename is stored under: the configured prefix plus the name. */
