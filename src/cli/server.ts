@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
-import { describeDatabase, describeRedis, type Config } from '../core/config.js';
+import { describeDatabase, describeImageStore, describeRedis, type Config } from '../core/config.js';
 import { ConfigurationError } from '../core/errors.js';
 import { buildApp } from '../web/app.js';
 import { ensureInitialAdmin, openContext } from './compose.js';
@@ -18,7 +18,8 @@ export async function serve(config: Config, log: Logger): Promise<void> {
   log.info(
     {
       database: describeDatabase(config.database),
-      image_dir: config.imageDir,
+      image_store: describeImageStore(config),
+      content_delivery: config.storage.contentDelivery,
       generator: context.generator.name,
       migrations_applied: context.migration.applied,
       // Without Redis, limits and jobs live in this process: run one instance only.
@@ -27,8 +28,8 @@ export async function serve(config: Config, log: Logger): Promise<void> {
     },
     'database ready',
   );
-  // Files left by a crash between writing bytes and committing their row; in the background, so a
-  // large image directory does not delay start-up.
+  // Bytes left by a crash between writing them and committing their row; in the background, so a
+  // large image directory or bucket does not delay start-up.
   void context.sweeper
     .sweep()
     .then((report) => log.info({ ...report }, 'orphan sweep done'))
@@ -43,6 +44,7 @@ export async function serve(config: Config, log: Logger): Promise<void> {
     version: VERSION,
     createRateLimit: config.createRateLimit,
     ...(context.rateLimitStore && { rateLimitStore: context.rateLimitStore }),
+    contentDelivery: { mode: config.storage.contentDelivery, presignExpiresSeconds: config.storage.presignExpiresSeconds },
   });
   // Deliberate timeouts: slow-loris clients cannot hold sockets, idle keep-alives are reaped.
   app.server.headersTimeout = 15_000;

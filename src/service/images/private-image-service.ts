@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ConstraintViolationError } from '../../core/errors.js';
-import { imageDetailOf, type ImageDetail, type StoredImage } from '../../core/models/image.js';
+import { imageDetailOf, type ImageDetail, type ObjectLocation, type StoredImage } from '../../core/models/image.js';
 import type { User } from '../../core/models/user.js';
 import { silentLogger, type ServiceLogger } from '../../core/service-logger.js';
 import type { ImageRepository } from '../../data/image-repository.js';
 import { resolveImageOptions, type ImageGenerator, type ImageOptions, type ModelPolicy, type EndUserIds } from '../generation/index.js';
 import type { MeteringService, Reservation } from '../metering/index.js';
-import type { ImageStore } from '../storage/index.js';
+import type { ImageStorage } from '../storage/index.js';
 import type { CreateImageCommand, UpdateTagsCommand } from './image-commands.js';
 import { findImage, imageNotFound } from './image-lookup.js';
 import { assertMayModifyImage } from './image-permissions.js';
@@ -16,7 +16,8 @@ const LOCAL_POLICY: ModelPolicy = { defaultModel: 'local', allowedModels: ['loca
 
 export interface PrivateImageServiceDeps {
   images: ImageRepository;
-  store: ImageStore;
+  /** Writes go to the configured store; deletes to the store each row names. */
+  storage: ImageStorage;
   generator: ImageGenerator;
   /** Which models a create may name, and the default (OPENAI_IMAGE_MODEL, OPENAI_IMAGE_MODELS). */
   models?: ModelPolicy;
@@ -31,7 +32,7 @@ export interface PrivateImageServiceDeps {
 /** Writes to the catalogue, on behalf of an authenticated user. */
 export class PrivateImageService {
   readonly #images: ImageRepository;
-  readonly #store: ImageStore;
+  readonly #storage: ImageStorage;
   readonly #generator: ImageGenerator;
   readonly #models: ModelPolicy;
   readonly #metering: MeteringService | undefined;
@@ -41,7 +42,7 @@ export class PrivateImageService {
 
   constructor(deps: PrivateImageServiceDeps) {
     this.#images = deps.images;
-    this.#store = deps.store;
+    this.#storage = deps.storage;
     this.#generator = deps.generator;
     this.#models = deps.models ?? LOCAL_POLICY;
     this.#metering = deps.metering;
@@ -53,16 +54,17 @@ export class PrivateImageService {
   /**
    * POST /image (run as a generation job; any route that creates one image for a user): checks the
    * options for the chosen model, holds the worst-case cost against the author's quotas, generates,
-   * settles the real cost into the usage ledger, stores the bytes, then commits the row. The bytes
-   * are durable before the row exists, and removed again if the row cannot be written: never a row
-   * without its bytes.
+   * settles the real cost into the usage ledger, stores the bytes, then commits the row naming where
+   * they are (store and key). The store has acknowledged the bytes before the row exists, and they
+   * are removed again if the row cannot be written: never a row without its bytes.
    *
    * With a guid (the job's id) the create is idempotent: when the image already exists it is returned
    * without generating, and a second run for the same guid (a job recovered after its worker died)
    * writes its bytes under the same key and inserts at most one row.
    * @param at JSON Pointer of the object holding the options, for the paths of refusals (`/body`).
    * @throws DataValidationError (400) for options the model does not take, before anything is held or
-   *   called; QuotaExceededError (429); whatever the generator throws (422/502/503/504); DBConnectionError (503)
+   *   called; QuotaExceededError (429); whatever the generator throws (422/502/503/504); ObjectStoreUnavailableError (503, no row
+   *   written); DBConnectionError (503)
    */
   async create(author: User, command: CreateImageCommand, guid: string = randomUUID(), at = '/body'): Promise<ImageDetail> {
     const done = await this.#images.findByGuid(guid);
@@ -78,7 +80,7 @@ export class PrivateImageService {
       await this.#metering!.settle(reservation, { guid, model: options.model, size, quality: image.quality ?? options.quality, usage: image.usage });
     }
     const filename = `${guid}.${image.extension}`;
-    await this.#store.put(filename, image.bytes);
+    const location = await this.#storage.put(filename, image.bytes);
     try {
       const stored = await this.#images.insert({
         guid,
@@ -89,6 +91,7 @@ export class PrivateImageService {
         content_type: image.contentType,
         byte_size: image.bytes.length,
         sha256: createHash('sha256').update(image.bytes).digest('hex'),
+        ...location,
         model: image.model,
         size,
         revised_prompt: image.revisedPrompt,
@@ -102,7 +105,7 @@ export class PrivateImageService {
       // Another run of the same job committed first: its row is the one image of this guid.
       const winner = error instanceof ConstraintViolationError ? await this.#images.findByGuid(guid) : undefined;
       if (winner !== undefined) return imageDetailOf(winner);
-      await this.#removeQuietly(filename);
+      await this.#removeQuietly(location);
       throw error;
     }
   }
@@ -146,7 +149,7 @@ export class PrivateImageService {
   async delete(actor: User, guid: string): Promise<void> {
     const current = await this.#findModifiable(actor, guid);
     if (!(await this.#images.deleteByGuid(current.guid))) throw imageNotFound(guid);
-    await this.#removeQuietly(current.filename);
+    await this.#removeQuietly(current);
   }
 
   async #findModifiable(actor: User, guid: string): Promise<StoredImage> {
@@ -160,11 +163,12 @@ export class PrivateImageService {
     return new Date(Math.max(now, Date.parse(previous) + 1)).toISOString();
   }
 
-  async #removeQuietly(filename: string): Promise<void> {
+  async #removeQuietly({ object_store, object_key }: ObjectLocation): Promise<void> {
+    const where = { store: object_store, key: object_key };
     try {
-      if (!(await this.#store.remove(filename))) this.#log.warn({ filename }, 'image bytes were already missing from the store');
+      if (!(await this.#storage.remove({ object_store, object_key }))) this.#log.warn(where, 'image bytes were already missing from the store');
     } catch (error) {
-      this.#log.warn({ err: error, filename }, 'could not remove image bytes; the orphan sweep will');
+      this.#log.warn({ err: error, ...where }, 'could not remove image bytes; the orphan sweep will');
     }
   }
 }
