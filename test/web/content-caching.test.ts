@@ -67,6 +67,35 @@ function rawExchange(method: string, path: string, headers: Record<string, strin
   });
 }
 
+/**
+ * Conditional requests are evaluated in UTC and in zones on either side of it: a date parsed as local
+ * time passes in UTC and fails east of it (Asia/Tokyo) or west (America/Los_Angeles), depending on
+ * the comparison. Node applies a change of process.env.TZ at once.
+ */
+const TIME_ZONES = ['UTC', 'Asia/Tokyo', 'America/Los_Angeles'];
+function useTimeZone(timeZone: string) {
+  let previous: string | undefined;
+  beforeAll(() => {
+    previous = process.env['TZ'];
+    process.env['TZ'] = timeZone;
+  });
+  afterAll(() => {
+    if (previous === undefined) delete process.env['TZ'];
+    else process.env['TZ'] = previous;
+  });
+}
+
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n: number) => String(n).padStart(2, '0');
+const clock = (d: Date) => `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+/** `Sunday, 06-Nov-94 08:49:37 GMT` */
+const rfc850 = (d: Date) =>
+  `${DAYS[d.getUTCDay()]}, ${two(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${two(d.getUTCFullYear() % 100)} ${clock(d)} GMT`;
+/** `Sun Nov  6 08:49:37 1994` */
+const asctime = (d: Date) =>
+  `${DAYS[d.getUTCDay()]!.slice(0, 3)} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${clock(d)} ${d.getUTCFullYear()}`;
+
 function headerOf(head: string, name: string): string | undefined {
   const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
   return line?.slice(name.length + 1).trim();
@@ -97,7 +126,9 @@ describe('GET /image/{guid}/content over a real socket', () => {
   });
 });
 
-describe('conditional GET', () => {
+describe.each(TIME_ZONES)('conditional GET with the server in TZ=%s', (timeZone) => {
+  useTimeZone(timeZone);
+
   it.each([
     ['the exact entity tag', () => etag],
     ['a list holding the entity tag', () => `"0000", ${etag}, "ffff"`],
@@ -139,6 +170,34 @@ describe('conditional GET', () => {
     expect(response.status).toBe(200);
     await response.arrayBuffer();
   });
+  // The same instant as Last-Modified in each HTTP-date form of RFC 9110 5.6.7.
+  it.each([
+    ['IMF-fixdate', () => lastModified],
+    ['RFC 850', () => rfc850(new Date(lastModified))],
+    ['asctime', () => asctime(new Date(lastModified))],
+  ])('answers 304 for If-Modified-Since equal to Last-Modified in %s form', async (_form, since) => {
+    const { head } = await rawExchange('GET', `/image/${guid}/content`, { 'If-Modified-Since': since() });
+    expect(head).toMatch(/^HTTP\/1\.1 304 /);
+  });
+
+  it.each([
+    ['an ISO 8601 date', '2099-01-01'],
+    ['a bare year', '2099'],
+    ['a date in another zone', 'Thu, 01 Jan 2099 00:00:00 PST'],
+    ['a lower-case zone', 'Thu, 01 Jan 2099 00:00:00 gmt'],
+    ['an impossible day', 'Tue, 31 Feb 2099 00:00:00 GMT'],
+    ['an impossible hour', 'Thu, 01 Jan 2099 24:00:00 GMT'],
+    ['asctime with a zone', 'Thu Jan  1 00:00:00 2099 GMT'],
+  ])('ignores If-Modified-Since that is not an HTTP-date (%s) and answers 200', async (_label, since) => {
+    const { head } = await rawExchange('GET', `/image/${guid}/content`, { 'If-Modified-Since': since });
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('honours If-Range given as the asctime form of Last-Modified', async () => {
+    const response = await fetch(content(), { headers: { range: 'bytes=0-9', 'if-range': asctime(new Date(lastModified)) } });
+    await response.arrayBuffer();
+    expect(response.status).toBe(206);
+  });
 });
 
 describe('HEAD', () => {
@@ -152,6 +211,18 @@ describe('HEAD', () => {
     }
     expect(Number(headerOf(head.head, 'content-length'))).toBe(bytes.length);
   });
+
+  // RFC 9110 14.2: a server ignores Range for any method other than GET.
+  it.each([['bytes=0-7'], ['bytes=-50'], [`bytes=${Number.MAX_SAFE_INTEGER}-`]])(
+    'ignores Range: %s and answers 200 with the full Content-Length and no Content-Range',
+    async (range) => {
+      const head = await rawExchange('HEAD', `/image/${guid}/content`, { Range: range });
+      expect(head.head).toMatch(/^HTTP\/1\.1 200 /);
+      expect(Number(headerOf(head.head, 'content-length'))).toBe(bytes.length);
+      expect(headerOf(head.head, 'content-range')).toBeUndefined();
+      expect(head.body.length).toBe(0);
+    },
+  );
 });
 
 describe('Range', () => {
