@@ -9,6 +9,7 @@ import type { PrivateImageService } from '../service/private-image-service.js';
 import type { PublicImageService } from '../service/public-image-service.js';
 import type { ReadinessService } from '../service/readiness-service.js';
 import type { UserService } from '../service/user-service.js';
+import { bodilessRequests } from './bodiless-requests.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
@@ -90,6 +91,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   const limits = options.rateLimits ?? loadConfig({});
 
   await app.register(requestLogging);
+  await app.register(bodilessRequests);
   await app.register(errorHandler);
   await app.register(securityHeaders, {
     contentSecurityPolicy: CONTENT_SECURITY_POLICY,

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ONE_MIB_SIDE } from '../../scripts/noise-png.js';
 import { makeImageInput, PNG_SIGNATURE } from '../support/factories.js';
 import { NoiseImageGenerator } from '../support/noise-generator.js';
+import { rawExchange as rawExchangeOn } from '../support/raw-http.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 // One server over a real socket for the whole file: conditional, range and HEAD behaviour depends on
@@ -49,23 +49,7 @@ afterAll(async () => {
 const content = () => `${base}/image/${guid}/content`;
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-/** Every byte the server sends for one request on its own connection, split into head and body. */
-function rawExchange(method: string, path: string, headers: Record<string, string> = {}): Promise<{ head: string; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    const lines = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close'];
-    for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-    socket.on('connect', () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      const all = Buffer.concat(chunks);
-      const split = all.indexOf('\r\n\r\n');
-      resolve({ head: all.subarray(0, split).toString('latin1'), body: all.subarray(split + 4) });
-    });
-  });
-}
+const rawExchange = (method: string, path: string, headers: Record<string, string> = {}) => rawExchangeOn(port, method, path, headers);
 
 /**
  * Conditional requests are evaluated in UTC and in zones on either side of it: a date parsed as local
@@ -96,10 +80,6 @@ const rfc850 = (d: Date) =>
 const asctime = (d: Date) =>
   `${DAYS[d.getUTCDay()]!.slice(0, 3)} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${clock(d)} ${d.getUTCFullYear()}`;
 
-function headerOf(head: string, name: string): string | undefined {
-  const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-  return line?.slice(name.length + 1).trim();
-}
 
 describe('GET /image/{guid}/content over a real socket', () => {
   it('streams a 1 MiB image byte for byte, with the sha-256 it was stored with', async () => {
@@ -135,12 +115,12 @@ describe.each(TIME_ZONES)('conditional GET with the server in TZ=%s', (timeZone)
     ['the weak form of the entity tag', () => `W/${etag}`],
     ['*', () => '*'],
   ])('answers 304 with no body and the validators for If-None-Match: %s', async (_label, value) => {
-    const { head, body } = await rawExchange('GET', `/image/${guid}/content`, { 'If-None-Match': value() });
+    const { head, headers, body } = await rawExchange('GET', `/image/${guid}/content`, { 'If-None-Match': value() });
     expect(head).toMatch(/^HTTP\/1\.1 304 /);
     expect(body.length).toBe(0);
-    expect(headerOf(head, 'etag')).toBe(etag);
-    expect(headerOf(head, 'last-modified')).toBe(lastModified);
-    expect(headerOf(head, 'cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(headers['etag']).toBe(etag);
+    expect(headers['last-modified']).toBe(lastModified);
+    expect(headers['cache-control']).toBe('public, max-age=31536000, immutable');
   });
 
   it('answers 200 with the bytes when If-None-Match names another entity tag', async () => {
@@ -207,9 +187,9 @@ describe('HEAD', () => {
     expect(head.head).toMatch(/^HTTP\/1\.1 200 /);
     expect(head.body.length).toBe(0);
     for (const name of ['content-length', 'content-type', 'etag', 'last-modified', 'cache-control', 'accept-ranges']) {
-      expect(headerOf(head.head, name), name).toBe(headerOf(get.head, name));
+      expect(head.headers[name], name).toBe(get.headers[name]);
     }
-    expect(Number(headerOf(head.head, 'content-length'))).toBe(bytes.length);
+    expect(Number(head.headers['content-length'])).toBe(bytes.length);
   });
 
   // RFC 9110 14.2: a server ignores Range for any method other than GET.
@@ -218,8 +198,8 @@ describe('HEAD', () => {
     async (range) => {
       const head = await rawExchange('HEAD', `/image/${guid}/content`, { Range: range });
       expect(head.head).toMatch(/^HTTP\/1\.1 200 /);
-      expect(Number(headerOf(head.head, 'content-length'))).toBe(bytes.length);
-      expect(headerOf(head.head, 'content-range')).toBeUndefined();
+      expect(Number(head.headers['content-length'])).toBe(bytes.length);
+      expect(head.headers['content-range']).toBeUndefined();
       expect(head.body.length).toBe(0);
     },
   );
