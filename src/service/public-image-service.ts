@@ -1,10 +1,12 @@
 import type { Readable } from 'node:stream';
-import { InternalServerError } from '../core/errors.js';
+import { DataValidationError, InternalServerError } from '../core/errors.js';
+import { illFormedTextErrors } from '../core/unicode-text.js';
 import { LIST_LIMIT_DEFAULT, type ImageDetail, type ImageListQuery, type ImagePage } from '../core/models/image.js';
 import type { ImageRepository } from '../data/image-repository.js';
 import type { ByteRange, ImageStore } from './image-store.js';
 import { findImage, normaliseTags } from './image-input.js';
 import { decodeCursor, encodeCursor } from './listing-cursor.js';
+import { summarise } from './schema-check.js';
 
 /** What a client needs to answer a content request before any byte is read. */
 export interface ContentInfo {
@@ -27,7 +29,17 @@ export class PublicImageService {
     return (await findImage(this.images, guid)).detail;
   }
 
+  /**
+   * One page of the newest-first listing, filtered by exact tag (normalised like stored tags) and
+   * author. @throws DataValidationError when a filter is not well-formed Unicode (`/querystring/tag`,
+   * `/querystring/author`); BadRequestError for a cursor this server did not issue.
+   */
   async list(query: ImageListQuery = {}): Promise<ImagePage> {
+    const illFormed = [
+      ...illFormedTextErrors(query.tag, '/querystring/tag'),
+      ...illFormedTextErrors(query.author, '/querystring/author'),
+    ];
+    if (illFormed.length > 0) throw new DataValidationError(summarise(illFormed), { errors: illFormed });
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? LIST_LIMIT_DEFAULT), 1), 200);
     const page = await this.images.listPage({
       limit,

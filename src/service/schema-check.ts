@@ -1,6 +1,7 @@
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { DataValidationError, type FieldError } from '../core/errors.js';
+import { illFormedTextErrors } from '../core/unicode-text.js';
 
 const FRIENDLY: Record<string, string> = {
   pattern: 'must not be blank or contain control characters',
@@ -39,13 +40,18 @@ export function summarise(errors: readonly FieldError[]): string {
 }
 
 /**
- * A compiled check of a value against one of the core schemas. Services run it on whatever the web
- * layer hands them, so a caller that skips HTTP validation (the CLI, a test, a future queue) cannot
- * store what the API would refuse.
+ * A compiled check of a value against one of the core schemas, and of every string in it for
+ * well-formed Unicode (no lone surrogates). Services run it on whatever the web layer hands them, so
+ * a caller that skips HTTP validation (the CLI, a test, a future queue) cannot store what the API
+ * would refuse.
+ * @throws DataValidationError with one `errors` entry per offending field, paths from `root`
  */
 export function schemaCheck<T>(schema: TSchema, root: string) {
   const validator = Compile(schema);
   return (value: unknown): T => {
+    // Text that UTF-8 cannot carry would be stored altered; it is refused before anything else.
+    const illFormed = illFormedTextErrors(value, root);
+    if (illFormed.length > 0) throw new DataValidationError(summarise(illFormed), { errors: illFormed });
     if (validator.Check(value)) return value as T;
     const errors = fieldErrorsOf(validator.Errors(value), root);
     throw new DataValidationError(summarise(errors), { errors });

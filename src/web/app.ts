@@ -15,6 +15,7 @@ import './fastify-types.js';
 import { openApi } from './openapi.js';
 import { requestIdOf } from './request-id.js';
 import { requestLogging } from './request-logging.js';
+import { requestText } from './request-text.js';
 import { securityHeaders } from './security-headers.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
@@ -92,6 +93,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
 
   await app.register(requestLogging);
   await app.register(bodilessRequests);
+  await app.register(requestText);
   await app.register(errorHandler);
   await app.register(securityHeaders, {
     contentSecurityPolicy: CONTENT_SECURITY_POLICY,

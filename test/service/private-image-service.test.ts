@@ -62,6 +62,9 @@ describe('PrivateImageService.create', () => {
     ['a blank tag', { prompt: 'p', tags: ['ok', '  '] }, '/body/tags/1'],
     ['a tag with a control character', { prompt: 'p', tags: ['bad\u0007tag'] }, '/body/tags/0'],
     ['an unknown property', { prompt: 'p', colour: 'red' }, '/body/colour'],
+    // Callers that skip HTTP (the CLI, a queue) get the same refusal of text UTF-8 cannot carry.
+    ['a prompt with a lone surrogate', { prompt: 'lone \ud800 surrogate' }, '/body/prompt'],
+    ['a tag with a lone surrogate', { prompt: 'p', tags: ['ok', 't\udfff'] }, '/body/tags/1'],
   ])('rejects %s with DataValidationError pointing at the field, before generating', async (_case, input, path) => {
     const error = await rejectionOf(service.create(alice, input));
     expect(error).toBeInstanceOf(DataValidationError);

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InternalServerError, RecordNotFoundError } from '../../src/core/errors.js';
+import { DataValidationError, InternalServerError, RecordNotFoundError } from '../../src/core/errors.js';
 import { PublicImageService } from '../../src/service/public-image-service.js';
 import { encodeCursor } from '../../src/service/listing-cursor.js';
 import { makeImageRecord } from '../support/factories.js';
@@ -77,6 +77,16 @@ describe('PublicImageService.list', () => {
   it('defaults to 50 images per page', async () => {
     await service.list({});
     expect(images.listQueries.at(-1)?.limit).toBe(50);
+  });
+
+  it.each([
+    ['tag', { tag: 't\ud800' }],
+    ['author', { author: '\udc00bob' }],
+  ])('rejects a %s filter with a lone surrogate with DataValidationError, without asking the repository', async (name, filter) => {
+    const error = await service.list(filter).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataValidationError);
+    expect((error as DataValidationError).errors).toEqual([expect.objectContaining({ path: `/querystring/${name}` })]);
+    expect(images.listQueries).toEqual([]);
   });
 
   it('normalises the tag filter like stored tags', async () => {
