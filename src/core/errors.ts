@@ -39,6 +39,14 @@ export class ConstraintViolationError extends PixyproxyError {}
 export class PayloadTooLargeError extends PixyproxyError {}
 export class UnsupportedMediaTypeError extends PixyproxyError {}
 export class RangeNotSatisfiableError extends PixyproxyError {}
+/** The request did not arrive in full within the server's request timeout (RFC 9110 15.5.9). */
+export class RequestTimeoutError extends PixyproxyError {}
+/** The request target is longer than the server reads (RFC 9110 15.5.15). */
+export class UriTooLongError extends PixyproxyError {}
+/** An `Expect` the server cannot meet; only `100-continue` is known (RFC 9110 10.1.1). */
+export class ExpectationFailedError extends PixyproxyError {}
+/** The header section is larger than the server reads (RFC 6585 section 5). */
+export class RequestHeaderFieldsTooLargeError extends PixyproxyError {}
 export class PromptRejectedError extends PixyproxyError {}
 export class TooManyRequestsError extends PixyproxyError {}
 export class InternalServerError extends PixyproxyError {}
@@ -62,7 +70,11 @@ const STATUS_BY_ERROR: ReadonlyArray<readonly [ErrorClass, number, string]> = [
   [ConstraintViolationError, 409, 'Constraint Violation'],
   [PayloadTooLargeError, 413, 'Payload Too Large'],
   [UnsupportedMediaTypeError, 415, 'Unsupported Media Type'],
+  [RequestTimeoutError, 408, 'Request Timeout'],
+  [UriTooLongError, 414, 'URI Too Long'],
   [RangeNotSatisfiableError, 416, 'Range Not Satisfiable'],
+  [ExpectationFailedError, 417, 'Expectation Failed'],
+  [RequestHeaderFieldsTooLargeError, 431, 'Request Header Fields Too Large'],
   [PromptRejectedError, 422, 'Prompt Rejected'],
   [TooManyRequestsError, 429, 'Too Many Requests'],
   [InternalServerError, 500, 'Internal Server Error'],

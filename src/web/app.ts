@@ -16,7 +16,8 @@ import { openApi } from './openapi.js';
 import { requestIdOf } from './request-id.js';
 import { requestLogging } from './request-logging.js';
 import { requestText } from './request-text.js';
-import { securityHeaders } from './security-headers.js';
+import { clientErrorHandler, protocolRequirements } from './http-parser-errors.js';
+import { helmetHeaders, securityHeaders } from './security-headers.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
 import { publicImageRoutes } from './routes/public-image-routes.js';
@@ -62,10 +63,19 @@ const CONTENT_SECURITY_POLICY = {
   },
 };
 
+const HELMET_OPTIONS = {
+  contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+  // Images are meant to be embedded by other sites (<img src>); same-origin would block that.
+  crossOriginResourcePolicy: { policy: 'cross-origin' as const },
+};
+
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** The whole HTTP API as a Fastify instance, built from services the caller owns (and closes). */
 export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
+  // The same security headers on every response, also on those written before any hook runs.
+  const headers = helmetHeaders(HELMET_OPTIONS);
+  let appLog: FastifyBaseLogger | undefined;
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -75,8 +85,13 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     // Parameters longer than the router's default (100) would be answered by Fastify itself with a
     // plain 414; let them reach the route, whose schema refuses them as a 400 problem.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
-    frameworkErrors: frameworkErrorHandler,
+    frameworkErrors: frameworkErrorHandler(headers),
+    // Node's parser refusals (431, 414, 400, 408) become problem+json too; see http-parser-errors.ts.
+    clientErrorHandler: clientErrorHandler(headers, () => appLog!),
+    // A missing Host is refused by our hook, as a problem, instead of by Node with a bare 400.
+    http: { requireHostHeader: false },
   });
+  appLog = app.log;
   // TypeBox validates with the same compiled schemas the services use: unknown properties are
   // rejected (Ajv's Fastify defaults drop them) and body values are never coerced, while
   // querystring and path values are converted from strings.
@@ -95,11 +110,8 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   await app.register(bodilessRequests);
   await app.register(requestText);
   await app.register(errorHandler);
-  await app.register(securityHeaders, {
-    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
-    // Images are meant to be embedded by other sites (<img src>); same-origin would block that.
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-  });
+  await app.register(securityHeaders, HELMET_OPTIONS);
+  await app.register(protocolRequirements);
   // Only routes that ask for a limit (config.rateLimit) are limited; see private-image-routes.ts.
   await app.register(rateLimit, { global: false });
   await app.register(openApi, { version: options.version ?? '0.0.0' });

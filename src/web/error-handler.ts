@@ -18,21 +18,20 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
 }
 
 /**
- * Fastify answers a few malformed URLs itself (a malformed percent-encoding in the path), before
- * routing and before any hook runs, so neither the request log nor helmet sees them. This handler makes
- * those answers problem+json too, with the request's two log lines and a strict header set, since the
- * body is never meant to be rendered.
+ * Fastify answers a few faults itself, before routing and before any hook runs (a malformed
+ * percent-encoding in the path, FST_ERR_BAD_URL), so neither the request log nor the security-header
+ * hook sees them. This handler, built with the app's security headers, makes those answers
+ * problem+json with the request's two log lines and the same headers as any other response.
  */
-export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  startRequest(request, reply);
-  // No onResponse hook runs on this path, so the closing line is logged here.
-  reply.raw.once('finish', () => finishRequest(request, reply));
-  reply.header('x-content-type-options', 'nosniff');
-  reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-  reply.header('referrer-policy', 'no-referrer');
-  reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-  const refused = error.code === 'FST_ERR_BAD_URL' ? new BadRequestError('The URL is not validly percent-encoded', { cause: error }) : error;
-  return sendProblem(refused, request, reply);
+export function frameworkErrorHandler(securityHeaders: Record<string, string>) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    startRequest(request, reply);
+    // No onResponse hook runs on this path, so the closing line is logged here.
+    reply.raw.once('finish', () => finishRequest(request, reply));
+    reply.headers(securityHeaders);
+    const refused = error.code === 'FST_ERR_BAD_URL' ? new BadRequestError('The URL is not validly percent-encoded', { cause: error }) : error;
+    return sendProblem(refused, request, reply);
+  };
 }
 
 /** The one place where failures become responses: RFC 9457 problem+json, no stack traces. */

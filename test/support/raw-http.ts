@@ -5,9 +5,13 @@ export interface RawResponse {
   /** The status line and header lines, as sent. */
   head: string;
   status: number;
+  /** The same as `status`, named as inject() names it, so expectProblem reads either. */
+  statusCode: number;
   /** Header values by lower-case name; a repeated header keeps its last value. */
   headers: Record<string, string>;
   body: Buffer;
+  /** The body parsed as JSON. */
+  json(): unknown;
 }
 
 /**
@@ -40,7 +44,9 @@ export function rawRequest(port: number, request: string | Buffer): Promise<RawR
         const colon = line.indexOf(':');
         headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
       }
-      resolve({ head, status: Number(statusLine.split(' ')[1]), headers, body: all.subarray(split + 4) });
+      const status = Number(statusLine.split(' ')[1]);
+      const body = all.subarray(split + 4);
+      resolve({ head, status, statusCode: status, headers, body, json: () => JSON.parse(body.toString('utf8')) as unknown });
     });
   });
 }
