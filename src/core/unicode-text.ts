@@ -16,6 +16,17 @@ export function isWellFormedText(text: string): boolean {
   return !LONE_SURROGATE.test(text);
 }
 
+const LONE_SURROGATES = /\p{Surrogate}/gu;
+
+/**
+ * The text with each lone surrogate replaced by one U+FFFD. For text we did not accept from a client
+ * but must keep (a provider's revised prompt): replacing it ourselves makes what is stored the same on
+ * every engine, where the drivers would otherwise write one (MariaDB) or three (SQLite) U+FFFD.
+ */
+export function wellFormedText(text: string): string {
+  return isWellFormedText(text) ? text : text.replace(LONE_SURROGATES, '\ufffd');
+}
+
 /** JSON pointer escaping of one reference token (RFC 6901 section 3). */
 function pointerToken(name: string): string {
   return name.replaceAll('~', '~0').replaceAll('/', '~1');

@@ -7,6 +7,7 @@ import { failureOf } from './openai-failure.js';
 import { modelFamilyOf, type ModelFamily } from './openai-model-family.js';
 import { retryPolicyFetch } from './openai-retry-policy.js';
 import { MalformedPngError, readPngDimensions } from './png-structure.js';
+import { wellFormedText } from '../../core/unicode-text.js';
 
 export interface OpenAIGeneratorOptions extends OpenAIConfig {
   apiKey: string;
@@ -94,7 +95,7 @@ export class OpenAIImageGenerator implements ImageGenerator {
     try {
       const bytes = decodeBase64(item.b64_json);
       const { width, height } = readPngDimensions(bytes);
-      const revisedPrompt = typeof item.revised_prompt === 'string' && item.revised_prompt !== '' ? item.revised_prompt : null;
+      const revisedPrompt = typeof item.revised_prompt === 'string' && item.revised_prompt !== '' ? wellFormedText(item.revised_prompt) : null;
       return { bytes, contentType: 'image/png', width, height, model: this.#model, revisedPrompt };
     } catch (error) {
       throw new ImageGenerationError('The image provider returned an invalid image', { cause: error });
