@@ -75,7 +75,7 @@ export function parserErrorOf(error: ClientError, maxHeaderSize = defaultMaxHead
 }
 
 /** A whole HTTP/1.1 problem+json response, for writing straight to a socket. */
-export function rawProblemResponse(error: PixyproxyError, instance: string, requestId: string, securityHeaders: Record<string, string>): string {
+export function rawProblemResponse(error: PixyproxyError, instance: string, requestId: string, securityHeaders: Readonly<Record<string, string>>): string {
   const { status, body } = problemFor(error, instance, requestId);
   const json = JSON.stringify(body);
   const headers = {
@@ -99,7 +99,7 @@ const LINGER_MS = 5_000;
  * that id. The socket is ended rather than destroyed, so the answer is not lost to a reset while the
  * rest of a refused request is still arriving.
  */
-export function clientErrorHandler(securityHeaders: Record<string, string>, log: () => FastifyBaseLogger) {
+export function clientErrorHandler(securityHeaders: Readonly<Record<string, string>>, log: () => FastifyBaseLogger) {
   return (error: ClientError, socket: Socket): void => {
     // A reset connection has no one to answer (as in Fastify's and Node's own handlers).
     if (error.code === 'ECONNRESET' || socket.destroyed) return;

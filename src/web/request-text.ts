@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { BadRequestError, DataValidationError, type FieldError } from '../core/errors.js';
 import { illFormedTextErrors } from '../core/unicode-text.js';
-import { summarise } from '../service/schema-check.js';
+import { summarise } from './field-errors.js';
 
 /**
  * Query parameters whose percent-encoding is broken (`%zz`, a lone `%`) or does not decode to UTF-8

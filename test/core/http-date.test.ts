@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHttpDate } from '../../src/core/http-date.js';
-import { retryAfterMsOf } from '../../src/service/generators/openai-retry-policy.js';
+import { retryAfterMsOf } from '../../src/service/generation/openai/openai-retry-policy.js';
 
 const INSTANT = Date.UTC(1994, 10, 6, 8, 49, 37);
 const zoneBefore = process.env['TZ'];

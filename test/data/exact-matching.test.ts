@@ -4,10 +4,9 @@ import { SqlImageRepository } from '../../src/data/image-repository.js';
 import { migrate } from '../../src/data/migrator.js';
 import { MIGRATIONS } from '../../src/data/migrations/index.js';
 import { SqlUserRepository } from '../../src/data/user-repository.js';
-import { UserService } from '../../src/service/user-service.js';
 import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../support/engines.js';
-import { makeImageRecord } from '../support/factories.js';
-import { TEST_SCRYPT } from '../support/test-app.js';
+import { makeNewImage } from '../support/factories.js';
+import { accessServiceOver, CLIENT } from '../support/access-service.js';
 
 /**
  * Pairs of distinct strings that some collation would call equal. Every comparison the repositories
@@ -63,33 +62,33 @@ describeEachEngine((engine) => {
     });
 
     it('filters images by the exact author', async () => {
-      const image = await images.insert(makeImageRecord({ author: stored }));
+      const image = await images.insert(makeNewImage({ author: stored }));
       expect((await images.listPage({ limit: 10, author: stored })).images.map((i) => i.guid)).toEqual([image.guid]);
       expect((await images.listPage({ limit: 10, author: asked })).images).toEqual([]);
     });
 
     it('filters images by the exact tag, with and without an author', async () => {
-      const image = await images.insert(makeImageRecord({ author: 'alice', tags: [stored] }));
+      const image = await images.insert(makeNewImage({ author: 'alice', tags: [stored] }));
       expect((await images.listPage({ limit: 10, tag: stored })).images.map((i) => i.guid)).toEqual([image.guid]);
       expect((await images.listPage({ limit: 10, tag: asked })).images).toEqual([]);
       expect((await images.listPage({ limit: 10, tag: asked, author: 'alice' })).images).toEqual([]);
     });
 
     it('keeps both as distinct tags of one image', async () => {
-      const image = await images.insert(makeImageRecord({ tags: [stored, asked] }));
+      const image = await images.insert(makeNewImage({ tags: [stored, asked] }));
       expect((await images.listPage({ limit: 10, tag: asked })).images.map((i) => i.guid)).toEqual([image.guid]);
-      expect((await images.findByGuid(image.guid))?.detail.tags).toEqual([stored, asked]);
+      expect((await images.findByGuid(image.guid))?.tags).toEqual([stored, asked]);
     });
 
     it('finds a filename only when it is exact', async () => {
-      const image = await images.insert(makeImageRecord({ filename: stored }));
+      const image = await images.insert(makeNewImage({ filename: stored }));
       expect([...(await images.existingFilenames([stored, asked]))]).toEqual([image.filename]);
     });
   });
 
   it('finds an image only by its exact guid', async () => {
-    const image = await images.insert(makeImageRecord());
-    expect((await images.findByGuid(image.guid))?.detail.guid).toBe(image.guid);
+    const image = await images.insert(makeNewImage());
+    expect((await images.findByGuid(image.guid))?.guid).toBe(image.guid);
     for (const other of [`${image.guid} `, image.guid.toUpperCase()]) {
       expect(await images.findByGuid(other), JSON.stringify(other)).toBeUndefined();
       expect(await images.deleteByGuid(other)).toBe(false);
@@ -98,11 +97,11 @@ describeEachEngine((engine) => {
   });
 
   it('does not log in "bob " with bob\'s password', async () => {
-    const service = new UserService(users, { scrypt: TEST_SCRYPT, credentialCacheTtlMs: 0 });
-    await service.addUser('bob', 'correct horse battery');
-    expect((await service.verifyCredentials('bob', 'correct horse battery')).username).toBe('bob');
+    const access = accessServiceOver(users, { credentialCacheTtlMs: 0 });
+    await access.addUser('bob', 'correct horse battery');
+    expect((await access.authenticate(CLIENT, 'bob', 'correct horse battery')).username).toBe('bob');
     for (const username of ['bob ', 'Bob', 'bob\t']) {
-      await expect(service.verifyCredentials(username, 'correct horse battery'), JSON.stringify(username)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(access.authenticate(CLIENT, username, 'correct horse battery'), JSON.stringify(username)).rejects.toBeInstanceOf(AuthenticationError);
     }
   });
 
@@ -127,7 +126,7 @@ describeEachEngine((engine) => {
       const users = new SqlUserRepository(e.db);
       const images = new SqlImageRepository(e.db);
       await users.insert({ username: 'bob', passwordHash: 'scrypt$test', isAdmin: false, createdAt: '2026-01-01T00:00:00.000Z' });
-      const image = await images.insert(makeImageRecord({ author: 'bob', tags: ['sea'] }));
+      const image = await images.insert(makeNewImage({ author: 'bob', tags: ['sea'] }));
       expect((await migrate(e.db)).applied).toContain(2);
       expect((await users.findByUsername('bob'))?.user.username).toBe('bob');
       expect(await users.findByUsername('bob ')).toBeUndefined();

@@ -65,7 +65,7 @@ describe('query parameters that are not percent-encoded UTF-8', () => {
 describe('Basic credentials that are not UTF-8', () => {
   it('answers 401 instead of reading the invalid bytes as U+FFFD', async () => {
     // A user whose password contains U+FFFD must not be reachable with any invalid byte in its place.
-    await t.context.services.users.addUser('mallory', 'pass\ufffdword');
+    await t.context.services.access.addUser('mallory', 'pass\ufffdword');
     const encoded = Buffer.concat([Buffer.from('mallory:pass'), Buffer.from([0xff]), Buffer.from('word')]).toString('base64');
     const response = await t.app.inject({ method: 'POST', url: '/image', headers: { authorization: `Basic ${encoded}` }, payload: { prompt: 'p' } });
     expectProblem(response, 401, 'AuthenticationError');
