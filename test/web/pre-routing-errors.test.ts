@@ -84,11 +84,14 @@ describe('requests Node would answer by itself', () => {
 });
 
 describe('URLs Fastify refuses before routing', () => {
-  it('answers a broken percent-encoding in the path with 400 problem+json, the documented detail and both log lines', async () => {
-    const response = await rawExchange(port, 'GET', '/image/%zz', { 'X-Request-Id': 'bad-url-1' });
+  it.each([
+    ['/image/%zz', 'bad-url-1'],
+    ['/image/%E0%A4%A', 'bad-url-2'],
+  ])('answers the broken percent-encoding %s with 400 problem+json, the documented detail and both log lines', async (path, id) => {
+    const response = await rawExchange(port, 'GET', path, { 'X-Request-Id': id });
     const body = expectAnswered(response, 400, 'BadRequestError');
-    expect(body).toMatchObject({ request_id: 'bad-url-1', instance: '/image/%zz', detail: 'The URL is not validly percent-encoded' });
-    const lines = log.records().filter((r) => r['reqId'] === 'bad-url-1').map((r) => r['msg']);
+    expect(body).toMatchObject({ request_id: id, instance: path, detail: 'The URL is not validly percent-encoded' });
+    const lines = log.records().filter((r) => r['reqId'] === id).map((r) => r['msg']);
     expect(lines).toEqual(['request started', 'request completed']);
   });
 
