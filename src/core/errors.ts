@@ -48,6 +48,8 @@ export class ExpectationFailedError extends PixyproxyError {}
 export class RequestHeaderFieldsTooLargeError extends PixyproxyError {}
 export class PromptRejectedError extends PixyproxyError {}
 export class TooManyRequestsError extends PixyproxyError {}
+/** A user's quota (images per day, USD per month) would be exceeded; Retry-After is the period's end. */
+export class QuotaExceededError extends PixyproxyError {}
 export class InternalServerError extends PixyproxyError {}
 export class ImageGenerationError extends PixyproxyError {}
 export class DBConnectionError extends PixyproxyError {}
