@@ -79,11 +79,6 @@ describeEachEngine((engine) => {
       expect((await images.listPage({ limit: 10, tag: asked })).images.map((i) => i.guid)).toEqual([image.guid]);
       expect((await images.findByGuid(image.guid))?.tags).toEqual([stored, asked]);
     });
-
-    it('finds a filename only when it is exact', async () => {
-      const image = await images.insert(makeNewImage({ filename: stored }));
-      expect([...(await images.existingFilenames([stored, asked]))]).toEqual([image.filename]);
-    });
   });
 
   it('finds an image only by its exact guid', async () => {

@@ -5,7 +5,7 @@ import { migrate } from '../../../src/data/migrator.js';
 import { encodeCursor, PublicImageService } from '../../../src/service/images/index.js';
 import { describeEachEngine, type EngineDatabase } from '../../support/engines.js';
 import { makeNewImage } from '../../support/factories.js';
-import { InMemoryImageStore } from '../../support/fakes.js';
+import { InMemoryImageStore, inMemoryStorage } from '../../support/fakes.js';
 
 const GUID = '3f0b6a52-8d5e-4c1e-9d62-0c8f7a3b9e41';
 const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
@@ -41,7 +41,7 @@ describeEachEngine((engine) => {
     // Rows on both sides of every forged key, so an accepted cursor would show in the answer.
     await images.insert(makeNewImage({ created_at: '2025-06-01T00:00:00.000Z' }));
     await images.insert(makeNewImage({ created_at: '2027-06-01T00:00:00.000Z' }));
-    service = new PublicImageService(images, new InMemoryImageStore());
+    service = new PublicImageService(images, inMemoryStorage(new InMemoryImageStore()));
   });
   afterAll(() => e.close());
 
