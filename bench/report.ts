@@ -59,12 +59,32 @@ export function clientBound(row: LoadResult): boolean {
   return row.clientCpuPercent >= 90 * row.clientCores;
 }
 
-function ratio(row: CaseRow, rows: readonly CaseRow[]): number | undefined {
+function baselineOf(row: CaseRow, rows: readonly CaseRow[]): CaseRow | undefined {
   const reference = BASELINE_OF[row.name];
   if (row.target === 'baseline' || reference === undefined) return undefined;
-  const base = rows.find((r) => r.target === 'baseline' && r.group === row.group && r.name === reference.name);
+  return rows.find((r) => r.target === 'baseline' && r.group === row.group && r.name === reference.name);
+}
+
+function ratio(row: CaseRow, rows: readonly CaseRow[]): number | undefined {
+  const base = baselineOf(row, rows);
   if (base === undefined) return undefined;
-  return reference.by === 'bytes' ? row.bytesPerSec / base.bytesPerSec : row.reqPerSec / base.reqPerSec;
+  return BASELINE_OF[row.name]!.by === 'bytes' ? row.bytesPerSec / base.bytesPerSec : row.reqPerSec / base.reqPerSec;
+}
+
+/** Server CPU time per request, in µs: steadier than req/s when other work shares the cores. */
+export function cpuPerRequestUs(row: CaseRow): number {
+  return (row.serverCpuPercent / 100) * 1e6 / Math.max(row.reqPerSec, 1e-9);
+}
+
+/**
+ * The baseline's CPU per request (or per byte) over pixyproxy's: the rate ratio both would reach if
+ * each had one core to itself. Less at the mercy of the machine's other load than the measured ratio.
+ */
+function cpuRatio(row: CaseRow, rows: readonly CaseRow[]): number | undefined {
+  const base = baselineOf(row, rows);
+  if (base === undefined) return undefined;
+  const perUnit = (r: CaseRow) => (BASELINE_OF[r.name]!.by === 'bytes' ? r.serverCpuPercent / Math.max(r.bytesPerSec, 1e-9) : cpuPerRequestUs(r));
+  return perUnit(base) / perUnit(row);
 }
 
 const fixed = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -72,17 +92,19 @@ const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
 
 function table(rows: readonly CaseRow[]): string {
   const lines = [
-    '| run | target | case | rows in db | req/s | MiB/s | p50 ms | p99 ms | vs baseline | server CPU | client CPU | failed |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| run | target | case | rows in db | req/s | MiB/s | p50 ms | p99 ms | vs baseline | server CPU | CPU µs/req | vs baseline by CPU | client CPU | failed |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     const r = ratio(row, rows);
     const by = BASELINE_OF[row.name]?.by === 'bytes' ? ' (bytes/s)' : '';
     const versus = row.target === 'baseline' ? '1.00' : r === undefined ? 'n/a' : `${r.toFixed(2)}${by}`;
     const clientCpu = `${row.clientCpuPercent.toFixed(0)}%${clientBound(row) ? ' **client-bound**' : ''}`;
+    const c = cpuRatio(row, rows);
+    const byCpu = row.target === 'baseline' ? '1.00' : c === undefined ? 'n/a' : c.toFixed(2);
     lines.push(
       `| ${row.group} | ${row.target} | ${row.name} | ${row.rowsInDb === undefined ? '' : fixed(row.rowsInDb)} | ${fixed(row.reqPerSec)} | ` +
-        `${fixed(row.bytesPerSec / 2 ** 20, 1)} | ${ms(row.p50)} | ${ms(row.p99)} | ${versus} | ${row.serverCpuPercent.toFixed(0)}% | ${clientCpu} | ${row.failures} |`,
+        `${fixed(row.bytesPerSec / 2 ** 20, 1)} | ${ms(row.p50)} | ${ms(row.p99)} | ${versus} | ${row.serverCpuPercent.toFixed(0)}% | ${fixed(cpuPerRequestUs(row))} | ${byCpu} | ${clientCpu} | ${row.failures} |`,
     );
   }
   return lines.join('\n');
@@ -111,7 +133,9 @@ function targets(rows: readonly CaseRow[], facts: ServerFacts, target: string): 
   const ratioCheck = (label: string, name: string, limit: number | undefined, by = 'req/s') => {
     if (limit === undefined) return;
     const row = find(name, true);
-    check(`${label} >= ${limit.toFixed(2)} of baseline ${by} (${target})`, row && ratio(row, rows), limit, false, (v) => v.toFixed(2), row);
+    const byCpu = row && cpuRatio(row, rows);
+    check(`${label} >= ${limit.toFixed(2)} of baseline ${by} (${target})`, row && ratio(row, rows), limit, false, (v) =>
+      `${v.toFixed(2)}${byCpu === undefined ? '' : ` (by server CPU per ${by === 'req/s' ? 'request' : 'byte'}: ${byCpu.toFixed(2)})`}`, row);
   };
   ratioCheck('GET detail', 'GET /image/{guid}', goal.detail);
   ratioCheck('304 revalidation', 'GET content, If-None-Match (304)', goal.notModified);
@@ -153,7 +177,9 @@ export function renderSection(info: RunInfo, rows: readonly CaseRow[], facts: Se
       `Client: ${info.client}, in its own process on this machine; ${info.connections} connections ` +
       `(4 for POST), ${info.warmupSeconds} s warm-up then ${info.seconds} s per case (at least 8 s for POST). ` +
       'Server log lines (two per request, level info) go to /dev/null. CPU columns are percent of one core; ' +
-      'a client at 90% or more of the cores it can use is marked **client-bound**: there the client, not the server, set the rate.',
+      'a client at 90% or more of the cores it can use is marked **client-bound**: there the client, not the server, set the rate. ' +
+      '"vs baseline by CPU" is the baseline\'s server CPU per request (per byte for content) over pixyproxy\'s: the ratio each ' +
+      'would reach with a core to itself, steadier than the measured ratio when other work shares the machine.',
     ...info.notes.map((note) => `\n${note}`),
     '',
     table(rows),
