@@ -95,7 +95,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
 export async function startPixyproxy(env: Record<string, string>, nodeFlags: string[] = [], distDir = 'dist'): Promise<ChildServer> {
   const port = await freePort();
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags, join(distDir, 'cli.js'), 'serve'], {
+  const child = spawn(process.execPath, [...nodeFlags, join(distDir, 'cli', 'pixyproxy.js'), 'serve'], {
     env: {
       ...process.env,
       // The bench measures how fast creates are served, not the per-user cost limit (30 a minute by default).
