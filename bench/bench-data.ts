@@ -8,7 +8,7 @@ import { SqlImageRepository } from '../src/data/image-repository.js';
 import { migrate } from '../src/data/migrator.js';
 import { openDatabase } from '../src/data/open-database.js';
 import { fromSqlTime } from '../src/data/sql-time.js';
-import { PrivateImageService } from '../src/service/images/index.js';
+import { encodeCursor, PrivateImageService } from '../src/service/images/index.js';
 import { FileImageStore } from '../src/service/storage/index.js';
 
 /** A real image whose bytes are in the store. */
