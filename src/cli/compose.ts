@@ -10,7 +10,7 @@ import { SqlUserRepository } from '../data/user-repository.js';
 import { AccessService, AuthFailureLimiter, CredentialCache, type ScryptParams } from '../service/access/index.js';
 import { createGenerator, GenerationLimiter, type ImageGenerator } from '../service/generation/index.js';
 import { PrivateImageService, PublicImageService } from '../service/images/index.js';
-import { FileImageStore, OrphanSweeper } from '../service/storage/index.js';
+import { ContentCache, FileImageStore, OrphanSweeper } from '../service/storage/index.js';
 import type { AppServices } from '../web/app.js';
 import { ReadinessCheck } from '../web/routes/readiness-check.js';
 
@@ -57,7 +57,7 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       ...(overrides.scrypt && { scrypt: overrides.scrypt }),
     });
     const services: AppServices = {
-      publicImages: new PublicImageService(images, store),
+      publicImages: new PublicImageService(images, store, new ContentCache(config.contentCacheBytes)),
       privateImages: new PrivateImageService({ images, store, generator, log }),
       access,
       readiness: new ReadinessCheck(db),
