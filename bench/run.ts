@@ -109,7 +109,11 @@ const POST: RequestSpec = {
  */
 async function benchEngine(group: string, small: BenchData, large: BenchData, baselineEnv: Record<string, string>, facts: ServerFacts) {
   const content = small.content!;
-  const baseline = await startBaseline(baselineEnv);
+  // The baseline serves the same two PNGs under this catalogue's guids (each engine's images get their own).
+  const baseline = await startBaseline({
+    ...baselineEnv,
+    BENCH_CONTENT: JSON.stringify(Object.entries(content).map(([label, image]) => ({ guid: image.guid, file: contentFile(label), etag: image.etag }))),
+  });
   const server = await startPixyproxy(small.env, [], serverDist);
   const big = await startPixyproxy(large.env, [], serverDist);
   facts.coldStartMs[`${group}, ${small.rows} rows`] = server.coldStartMs!;
@@ -144,6 +148,8 @@ async function benchEngine(group: string, small: BenchData, large: BenchData, ba
   }
 }
 
+const contentFile = (label: string) => join(BENCH_DIR, `content-${label}.png`);
+
 /** The baseline answers with pixyproxy's own bodies, fetched once from the SQLite server. */
 async function baselineBodies(small: BenchData): Promise<Record<string, string>> {
   const server = await startPixyproxy(small.env, [], serverDist);
@@ -153,13 +159,8 @@ async function baselineBodies(small: BenchData): Promise<Record<string, string>>
     const files = { BENCH_DETAIL_FILE: join(BENCH_DIR, 'detail.json'), BENCH_LIST_FILE: join(BENCH_DIR, 'list.json') };
     await writeFile(files.BENCH_DETAIL_FILE, detail);
     await writeFile(files.BENCH_LIST_FILE, list);
-    const contents = [];
-    for (const [label, image] of Object.entries(small.content!)) {
-      const file = join(BENCH_DIR, `content-${label}.png`);
-      await writeFile(file, image.bytes);
-      contents.push({ guid: image.guid, file, etag: image.etag });
-    }
-    return { ...files, BENCH_CONTENT: JSON.stringify(contents) };
+    for (const [label, image] of Object.entries(small.content!)) await writeFile(contentFile(label), image.bytes);
+    return files;
   } finally {
     await server.stop();
   }
