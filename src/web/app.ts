@@ -5,6 +5,10 @@ import { ImageDetailSchema, ImageListSchema } from '../core/models/image.js';
 import { ProblemSchema } from '../core/models/problem.js';
 import type { AccessService } from '../service/access/index.js';
 import type { PrivateImageService, PublicImageService } from '../service/images/index.js';
+import type { MeteringService } from '../service/metering/index.js';
+import { MeSchema, UsageReportSchema } from '../core/models/usage.js';
+import { basicAuth } from './basic-auth.js';
+import { usageRoutes } from './routes/usage-routes.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
@@ -22,6 +26,8 @@ export interface AppServices {
   privateImages: PrivateImageService;
   /** The login call of the private routes; it carries the failed-login limits. */
   access: AccessService;
+  /** Usage ledger, cost and quotas (GET /usage, GET /me). */
+  metering: MeteringService;
   readiness: ReadinessCheck;
 }
 
@@ -64,6 +70,8 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   app.addSchema(ImageDetailSchema);
   app.addSchema(ImageListSchema);
   app.addSchema(ProblemSchema);
+  app.addSchema(UsageReportSchema);
+  app.addSchema(MeSchema);
 
   await app.register(requestLogging);
   await app.register(errorHandler);
@@ -79,5 +87,6 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     access: services.access,
     createRateLimit: options.createRateLimit,
   });
+  await app.register(usageRoutes, { metering: services.metering, authenticate: basicAuth(services.access) });
   return app;
 }
