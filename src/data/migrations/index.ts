@@ -1,6 +1,7 @@
 import { initialSchema } from './001-initial-schema.js';
+import { imageObjectLocation } from './003-image-object-location.js';
 import { usageAndQuotas } from './004-usage-and-quotas.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append only: a released migration never changes. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema, usageAndQuotas];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, imageObjectLocation, usageAndQuotas];

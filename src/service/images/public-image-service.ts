@@ -10,7 +10,7 @@ import {
   type ImagePage,
 } from '../../core/models/image.js';
 import type { ImageRepository } from '../../data/image-repository.js';
-import type { ByteRange, ContentCache, ImageStore } from '../storage/index.js';
+import type { ByteRange, ContentCache, ImageStorage } from '../storage/index.js';
 import { normaliseTags } from './image-commands.js';
 import { findImage } from './image-lookup.js';
 import { decodeCursor, encodeCursor } from './listing-cursor.js';
@@ -23,7 +23,7 @@ export class PublicImageService {
    */
   constructor(
     private readonly images: ImageRepository,
-    private readonly store: ImageStore,
+    private readonly storage: ImageStorage,
     private readonly contentCache?: ContentCache,
   ) {}
 
@@ -46,16 +46,17 @@ export class PublicImageService {
 
   /** What GET/HEAD /image/{guid}/content answer from before any byte is read. @throws RecordNotFoundError */
   async getContentInfo(guid: string): Promise<ContentInfo> {
-    const { guid: stored, filename, content_type, byte_size, sha256, created_at } = await findImage(this.images, guid);
-    return { guid: stored, filename, content_type, byte_size, sha256, created_at };
+    const { guid: stored, filename, content_type, byte_size, sha256, created_at, object_store, object_key } = await findImage(this.images, guid);
+    return { guid: stored, filename, content_type, byte_size, sha256, created_at, object_store, object_key };
   }
 
   /**
    * The bytes (or one range of them): from the content cache when they fit in it, else streamed from
-   * the store. Call only after getContentInfo found the row: the row, looked up on every request, is
-   * what says the image still exists, so a cached image that was deleted (here or on another
-   * instance) is never served.
-   * @throws InternalServerError when a row's bytes are missing from the store.
+   * the store the row names, as they arrive. Call only after getContentInfo found the row: the row,
+   * looked up on every request, is what says the image still exists, so a cached image that was
+   * deleted (here or on another instance) is never served.
+   * @throws InternalServerError when a row's bytes are missing; ObjectStoreUnavailableError (503) when
+   * the store is down or slower than STORE_TIMEOUT_MS
    */
   async openContent(info: ContentInfo, range?: ByteRange): Promise<Readable | Buffer> {
     const cache = this.contentCache;
@@ -65,13 +66,13 @@ export class PublicImageService {
       // A length that disagrees with the row is not cached, and is streamed as before below.
       if (bytes.length === info.byte_size) return range === undefined ? bytes : bytes.subarray(range.start, range.end + 1);
     }
-    const stream = await this.store.open(info.filename, range);
+    const stream = await this.storage.open(info, range);
     if (stream === undefined) throw this.#missing(info);
     return stream;
   }
 
   async #readWhole(info: ContentInfo): Promise<Buffer | undefined> {
-    const stream = await this.store.open(info.filename);
+    const stream = await this.storage.open(info);
     if (stream === undefined) return undefined;
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
@@ -79,9 +80,18 @@ export class PublicImageService {
   }
 
   #missing(info: ContentInfo): InternalServerError {
-    // The client gets the generic 5xx detail; which file is missing is for the operator's log.
+    // The client gets the generic 5xx detail; which object is missing is for the operator's log.
     return new InternalServerError('An unexpected error occurred', {
-      cause: new Error(`the bytes of image ${info.guid} (${info.filename}) are missing from the store`),
+      cause: new Error(`the bytes of image ${info.guid} (${info.object_store}:${info.object_key}) are missing from the store`),
     });
+  }
+
+  /**
+   * A presigned GET URL for the image's bytes, minted for this request and never stored; undefined
+   * when the row's store cannot mint one (the file store), and the caller streams instead.
+   * @param options.expiresInSeconds PRESIGN_EXPIRES_SECONDS
+   */
+  async presignContent(info: ContentInfo, options: { expiresInSeconds: number; cacheControl: string }): Promise<string | undefined> {
+    return this.storage.presignGet(info, { ...options, contentType: info.content_type });
   }
 }

@@ -5,7 +5,7 @@ import { PublicImageService } from '../../../src/service/images/index.js';
 import { ContentCache } from '../../../src/service/storage/index.js';
 import { encodeCursor } from '../../../src/service/images/index.js';
 import { makeNewImage } from '../../support/factories.js';
-import { InMemoryImageRepository, InMemoryImageStore } from '../../support/fakes.js';
+import { InMemoryImageRepository, InMemoryImageStore, inMemoryStorage } from '../../support/fakes.js';
 
 let images: InMemoryImageRepository;
 let store: InMemoryImageStore;
@@ -14,7 +14,7 @@ let service: PublicImageService;
 beforeEach(() => {
   images = new InMemoryImageRepository();
   store = new InMemoryImageStore();
-  service = new PublicImageService(images, store);
+  service = new PublicImageService(images, inMemoryStorage(store));
 });
 
 async function readAll(stream: Readable | Buffer): Promise<Buffer> {
@@ -121,6 +121,8 @@ describe('PublicImageService content', () => {
       byte_size: 6,
       sha256: record.sha256,
       created_at: record.created_at,
+      object_store: 'file',
+      object_key: record.filename,
     });
     expect((await readAll(await service.openContent(info))).toString()).toBe('abcdef');
     expect((await readAll(await service.openContent(info, { start: 1, end: 3 }))).toString()).toBe('bcd');
@@ -147,14 +149,14 @@ describe('PublicImageService content with a content cache', () => {
   }
 
   beforeEach(() => {
-    service = new PublicImageService(images, store, new ContentCache(1024));
+    service = new PublicImageService(images, inMemoryStorage(store), new ContentCache(1024));
   });
 
   it('serves the bytes and their ranges from memory after the first read', async () => {
     const info = await cachedImage('abcdef');
     expect((await readAll(await service.openContent(info))).toString()).toBe('abcdef');
     // The store no longer has the file: only the cache can answer now.
-    await store.remove(info.filename);
+    await store.remove(info.object_key);
     expect((await readAll(await service.openContent(info))).toString()).toBe('abcdef');
     expect((await readAll(await service.openContent(info, { start: 1, end: 3 }))).toString()).toBe('bcd');
   });
@@ -162,7 +164,7 @@ describe('PublicImageService content with a content cache', () => {
   it('streams an image larger than a quarter of the cache from the store every time', async () => {
     const info = await cachedImage('x'.repeat(257));
     expect((await readAll(await service.openContent(info))).length).toBe(257);
-    await store.remove(info.filename);
+    await store.remove(info.object_key);
     await expect(service.openContent(info)).rejects.toBeInstanceOf(InternalServerError);
   });
 
