@@ -23,6 +23,7 @@ import {
 import { PrivateImageService, PublicImageService } from '../service/images/index.js';
 import { MeteringService } from '../service/metering/index.js';
 import {
+  ContentCache,
   FileImageStore,
   ImageStorage,
   OrphanSweeper,
@@ -107,7 +108,7 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
         ? new EndUserIds(await loadOrCreateEndUserSecret(config.endUserIdSecret, join(config.dataDir, END_USER_ID_SECRET_FILE)))
         : undefined;
     const services: AppServices = {
-      publicImages: new PublicImageService(images, storage),
+      publicImages: new PublicImageService(images, storage, new ContentCache(config.contentCacheBytes)),
       privateImages: new PrivateImageService({ images, storage, generator, models, metering, ...(endUserIds && { endUserIds }), log }),
       metering,
       access,

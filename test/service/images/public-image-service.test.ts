@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InternalServerError, RecordNotFoundError } from '../../../src/core/errors.js';
 import { PublicImageService } from '../../../src/service/images/index.js';
+import { ContentCache } from '../../../src/service/storage/index.js';
 import { encodeCursor } from '../../../src/service/images/index.js';
 import { makeNewImage } from '../../support/factories.js';
 import { InMemoryImageRepository, InMemoryImageStore, inMemoryStorage } from '../../support/fakes.js';
@@ -16,7 +17,8 @@ beforeEach(() => {
   service = new PublicImageService(images, inMemoryStorage(store));
 });
 
-async function readAll(stream: Readable): Promise<Buffer> {
+async function readAll(stream: Readable | Buffer): Promise<Buffer> {
+  if (Buffer.isBuffer(stream)) return stream;
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
   return Buffer.concat(chunks);
@@ -125,5 +127,40 @@ describe('PublicImageService content', () => {
     await images.insert(record);
     const info = await service.getContentInfo(record.guid);
     await expect(service.openContent(info)).rejects.toBeInstanceOf(InternalServerError);
+  });
+});
+
+describe('PublicImageService content with a content cache', () => {
+  async function cachedImage(bytes: string) {
+    const record = makeNewImage({ byte_size: bytes.length });
+    await images.insert(record);
+    await store.put(record.filename, Buffer.from(bytes));
+    return service.getContentInfo(record.guid);
+  }
+
+  beforeEach(() => {
+    service = new PublicImageService(images, inMemoryStorage(store), new ContentCache(1024));
+  });
+
+  it('serves the bytes and their ranges from memory after the first read', async () => {
+    const info = await cachedImage('abcdef');
+    expect((await readAll(await service.openContent(info))).toString()).toBe('abcdef');
+    // The store no longer has the file: only the cache can answer now.
+    await store.remove(info.object_key);
+    expect((await readAll(await service.openContent(info))).toString()).toBe('abcdef');
+    expect((await readAll(await service.openContent(info, { start: 1, end: 3 }))).toString()).toBe('bcd');
+  });
+
+  it('streams an image larger than a quarter of the cache from the store every time', async () => {
+    const info = await cachedImage('x'.repeat(257));
+    expect((await readAll(await service.openContent(info))).length).toBe(257);
+    await store.remove(info.object_key);
+    await expect(service.openContent(info)).rejects.toBeInstanceOf(InternalServerError);
+  });
+
+  it('treats a row whose bytes are missing as a server fault with the cache on too', async () => {
+    const record = makeNewImage();
+    await images.insert(record);
+    await expect(service.openContent(await service.getContentInfo(record.guid))).rejects.toBeInstanceOf(InternalServerError);
   });
 });
