@@ -39,6 +39,7 @@ import {
 import { ImageCreationService, imageJobProcessor, PrivateImageService, PublicImageService } from '../service/images/index.js';
 import { MeteringService } from '../service/metering/index.js';
 import {
+  ContentCache,
   FileImageStore,
   ImageStorage,
   OrphanSweeper,
@@ -205,7 +206,7 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
     }
 
     const services: AppServices = {
-      publicImages: new PublicImageService(images, storage),
+      publicImages: new PublicImageService(images, storage, new ContentCache(config.contentCacheBytes)),
       privateImages,
       metering,
       creation: new ImageCreationService({ jobs, idempotencyKeys, findImage: async (guid) => {

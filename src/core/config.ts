@@ -102,6 +102,8 @@ export interface Config {
   authFailureWindowMs: number;
   /** How long a verified Authorization header is trusted without re-running scrypt. */
   authCacheTtlMs: number;
+  /** Bytes of recently served images kept in memory, by sha-256 (0: none). */
+  contentCacheBytes: number;
   trustProxy: boolean | string;
   shutdownTimeoutMs: number;
   /** A price table to use instead of the shipped one (JSON), or undefined. */
@@ -339,6 +341,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     authFailureLimit: integer(env, 'AUTH_FAILURE_LIMIT', 10, 1, 1_000_000),
     authFailureWindowMs: integer(env, 'AUTH_FAILURE_WINDOW_MS', 15 * 60_000, 1000, 86_400_000),
     authCacheTtlMs: integer(env, 'AUTH_CACHE_TTL_MS', 60_000, 0, 86_400_000),
+    contentCacheBytes: integer(env, 'CONTENT_CACHE_BYTES', 16 * 1024 * 1024, 0, 1024 * 1024 * 1024),
     trustProxy: trustProxy(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
     pricesFile: pricesFile === undefined ? undefined : absolute(pricesFile),

@@ -38,6 +38,14 @@ export class ConstraintViolationError extends PixyproxyError {}
 export class PayloadTooLargeError extends PixyproxyError {}
 export class UnsupportedMediaTypeError extends PixyproxyError {}
 export class RangeNotSatisfiableError extends PixyproxyError {}
+/** The request did not arrive in full within the server's request timeout (RFC 9110 15.5.9). */
+export class RequestTimeoutError extends PixyproxyError {}
+/** The request target is longer than the server reads (RFC 9110 15.5.15). */
+export class UriTooLongError extends PixyproxyError {}
+/** An `Expect` the server cannot meet; only `100-continue` is known (RFC 9110 10.1.1). */
+export class ExpectationFailedError extends PixyproxyError {}
+/** The header section is larger than the server reads (RFC 6585 section 5). */
+export class RequestHeaderFieldsTooLargeError extends PixyproxyError {}
 export class PromptRejectedError extends PixyproxyError {}
 /** An Idempotency-Key used again with a different request (Stripe's semantics): 422. */
 export class IdempotencyKeyReusedError extends PixyproxyError {}

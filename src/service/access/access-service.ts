@@ -5,6 +5,7 @@ import type { UserRepository } from '../../data/user-repository.js';
 import type { LoginLimiter } from './auth-failure-limiter.js';
 import { CredentialCache } from './credential-cache.js';
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './password-hasher.js';
+import { ILL_FORMED_TEXT_MESSAGE, isWellFormedText } from '../../core/unicode-text.js';
 
 export interface AccessServiceDeps {
   users: UserRepository;
@@ -32,6 +33,12 @@ function checkNewCredentials(username: string, password: string): void {
   if (!USERNAME.test(username)) {
     throw new DataValidationError('Usernames are 1-64 characters of A-Z, a-z, 0-9, ".", "_" and "-"', {
       errors: [{ path: '/username', message: 'must match ' + USERNAME_PATTERN }],
+    });
+  }
+  // A lone surrogate would be hashed as U+FFFD, so the password would also match other inputs.
+  if (!isWellFormedText(password)) {
+    throw new DataValidationError('Passwords must be well-formed Unicode text', {
+      errors: [{ path: '/password', message: ILL_FORMED_TEXT_MESSAGE }],
     });
   }
   if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
