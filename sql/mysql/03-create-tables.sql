@@ -1,7 +1,7 @@
 -- pixyproxy on MySQL 8 / MariaDB 10.6+: step 3 of 3, run as an administrator against the database.
 --   mariadb -u root -p pixyproxy < sql/mysql/03-create-tables.sql
 --
--- The same schema as the migrations in src/data/migrations/ (001 to 004), which the tests
+-- The same schema as the migrations in src/data/migrations/ (001 to 004 and 007), which the tests
 -- check by comparing information_schema for a database built each way. The last statement records
 -- those versions in the migration ledger, so the application's start-up migration step skips them.
 --
@@ -107,6 +107,19 @@ CREATE TABLE quota_reservation (
   KEY quota_reservation_user_idx (username, expires_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
+-- Migration 007: Idempotency-Key of POST /image, one row per (user, key), kept 24 hours.
+CREATE TABLE idempotency_key (
+  username VARCHAR(64) NOT NULL,
+  idempotency_key VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  request_sha256 CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  job_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  failure TEXT NULL,
+  created_at DATETIME(3) NOT NULL,
+  expires_at DATETIME(3) NOT NULL,
+  PRIMARY KEY (username, idempotency_key),
+  KEY idempotency_key_expiry_idx (expires_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 CREATE TABLE schema_migration (
   version INT NOT NULL PRIMARY KEY,
   name VARCHAR(255) NOT NULL,
@@ -117,4 +130,5 @@ INSERT INTO schema_migration (version, name, applied_at)
 VALUES (1, 'initial schema: user, image, image_tag', UTC_TIMESTAMP(3)),
   (2, 'exact text comparison: NO PAD binary collations on MySQL', UTC_TIMESTAMP(3)),
   (3, 'image bytes location: object_store, object_key', UTC_TIMESTAMP(3)),
-  (4, 'image options, usage ledger, user quotas and quota reservations', UTC_TIMESTAMP(3));
+  (4, 'image options, usage ledger, user quotas and quota reservations', UTC_TIMESTAMP(3)),
+  (7, 'idempotency keys of POST /image', UTC_TIMESTAMP(3));

@@ -1,10 +1,11 @@
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import { ImageDetailSchema, ImageListSchema } from '../core/models/image.js';
+import { JobSchema } from '../core/models/job.js';
 import { ProblemSchema } from '../core/models/problem.js';
 import type { AccessService } from '../service/access/index.js';
-import type { PrivateImageService, PublicImageService } from '../service/images/index.js';
+import type { ImageCreationService, PrivateImageService, PublicImageService } from '../service/images/index.js';
 import type { MeteringService } from '../service/metering/index.js';
 import { MeSchema, UsageReportSchema } from '../core/models/usage.js';
 import { basicAuth } from './basic-auth.js';
@@ -19,6 +20,7 @@ import { requestText } from './request-text.js';
 import { clientErrorHandler, protocolRequirements } from './http-parser-errors.js';
 import { SECURITY_HEADERS, securityHeaders } from './security-headers.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { jobRoutes } from './routes/job-routes.js';
 import type { ReadinessCheck } from './routes/readiness-check.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
 import { publicImageRoutes, type ContentDeliveryOptions } from './routes/public-image-routes.js';
@@ -27,6 +29,8 @@ import { publicImageRoutes, type ContentDeliveryOptions } from './routes/public-
 export interface AppServices {
   publicImages: PublicImageService;
   privateImages: PrivateImageService;
+  /** POST /image as generation jobs (sync or `Prefer: respond-async`), Idempotency-Key, GET /jobs/{id}. */
+  creation: ImageCreationService;
   /** The login call of the private routes; it carries the failed-login limits. */
   access: AccessService;
   /** Usage ledger, cost and quotas (GET /usage, GET /me). */
@@ -42,6 +46,11 @@ export interface AppOptions {
   /** Whether X-Forwarded-For is believed (true, or a list of proxy addresses/CIDRs); see docs/SECURITY.md. */
   trustProxy?: boolean | string;
   version?: string;
+  /**
+   * With REDIS_URL: the create rate limit's counters in Redis (shared by every instance). Absent:
+   * in this process. Built by the composition root; `skipOnError` stays off, so Redis down is a 503.
+   */
+  rateLimitStore?: FastifyRateLimitStoreCtor;
   /** CONTENT_DELIVERY and PRESIGN_EXPIRES_SECONDS; streamed when absent. */
   contentDelivery?: ContentDeliveryOptions;
 }
@@ -81,6 +90,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   app.addSchema(ImageDetailSchema);
   app.addSchema(ImageListSchema);
   app.addSchema(ProblemSchema);
+  app.addSchema(JobSchema);
   app.addSchema(UsageReportSchema);
   app.addSchema(MeSchema);
 
@@ -91,7 +101,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   await app.register(securityHeaders);
   await app.register(protocolRequirements);
   // Only routes that ask for a limit (config.rateLimit) are limited; see private-image-routes.ts.
-  await app.register(rateLimit, { global: false });
+  await app.register(rateLimit, { global: false, ...(options.rateLimitStore && { store: options.rateLimitStore }) });
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
   await app.register(publicImageRoutes, {
@@ -102,9 +112,11 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   await app.register(privateImageRoutes, {
     prefix: '/image',
     images: services.privateImages,
+    creation: services.creation,
     access: services.access,
     createRateLimit: options.createRateLimit,
   });
+  await app.register(jobRoutes, { prefix: '/jobs', creation: services.creation, access: services.access });
   await app.register(usageRoutes, { metering: services.metering, authenticate: basicAuth(services.access) });
   return app;
 }

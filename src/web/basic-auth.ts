@@ -35,7 +35,8 @@ const NEEDS_CREDENTIALS = 'This endpoint needs HTTP Basic credentials';
  * An onRequest hook for the private router: sets request.user or fails before the body is read.
  * It parses the header, makes the one login call (`access.authenticate`, which applies the
  * failed-login limits: 429 before any password is hashed) and logs a refused password.
- * @throws AuthenticationError (401) for missing, malformed or wrong credentials; TooManyRequestsError (429)
+ * @throws AuthenticationError (401) for missing, malformed or wrong credentials; TooManyRequestsError (429);
+ *   SharedStateUnavailableError (503) when the shared limits' Redis is down
  */
 export function basicAuth(access: AccessService) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
@@ -43,7 +44,7 @@ export function basicAuth(access: AccessService) {
     const credentials = parseBasicAuthorization(header);
     if (credentials === undefined) {
       // A missing header is the normal first step of the Basic challenge; a garbled one is a failure.
-      if (header !== undefined) access.refuseMalformedCredentials(request.ip, NEEDS_CREDENTIALS);
+      if (header !== undefined) await access.refuseMalformedCredentials(request.ip, NEEDS_CREDENTIALS);
       throw new AuthenticationError(NEEDS_CREDENTIALS);
     }
     const { username, password } = credentials;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AuthenticationError, ConstraintViolationError, DataValidationError, RecordNotFoundError } from '../../core/errors.js';
 import { USERNAME_PATTERN, type User } from '../../core/models/user.js';
 import type { UserRepository } from '../../data/user-repository.js';
-import type { AuthFailureLimiter } from './auth-failure-limiter.js';
+import type { LoginLimiter } from './auth-failure-limiter.js';
 import { CredentialCache } from './credential-cache.js';
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './password-hasher.js';
 import { ILL_FORMED_TEXT_MESSAGE, isWellFormedText } from '../../core/unicode-text.js';
@@ -11,8 +11,16 @@ export interface AccessServiceDeps {
   users: UserRepository;
   /** Verified credentials, so a client sending the same Basic header on every request pays for scrypt once per TTL. */
   credentialCache: CredentialCache;
-  /** Failed logins per client address and username (AUTH_FAILURE_LIMIT per AUTH_FAILURE_WINDOW_MS). */
-  failureLimiter: AuthFailureLimiter;
+  /**
+   * Failed logins per client address and username (AUTH_FAILURE_LIMIT per AUTH_FAILURE_WINDOW_MS):
+   * AuthFailureLimiter in this process, or RedisLoginLimiter shared by every instance (REDIS_URL).
+   */
+  failureLimiter: LoginLimiter;
+  /**
+   * Tells the other instances to evict a user's cached credentials (RedisCredentialInvalidation,
+   * REDIS_URL); absent: one instance, whose own cache is all there is.
+   */
+  publishEviction?: (username: string) => Promise<void>;
   scrypt?: ScryptParams;
   now?: () => Date;
 }
@@ -42,13 +50,14 @@ function checkNewCredentials(username: string, password: string): void {
 
 /**
  * Who may write: accounts, and the one login call, `authenticate()`, which owns the failure limiter,
- * the credential cache and the sharing of concurrent identical attempts. API keys and limits shared
- * between instances belong behind this same call.
+ * the credential cache and the sharing of concurrent identical attempts. With REDIS_URL the limiter
+ * is the shared one and credential evictions are published to every instance.
  */
 export class AccessService {
   readonly #users: UserRepository;
   readonly #cache: CredentialCache;
-  readonly #limiter: AuthFailureLimiter;
+  readonly #limiter: LoginLimiter;
+  readonly #publishEviction: ((username: string) => Promise<void>) | undefined;
   readonly #scrypt: ScryptParams;
   readonly #now: () => Date;
   // Verified against when the username is unknown, so that case costs one scrypt like a wrong password.
@@ -64,6 +73,17 @@ export class AccessService {
     this.#limiter = deps.failureLimiter;
     this.#scrypt = deps.scrypt ?? DEFAULT_SCRYPT;
     this.#now = deps.now ?? (() => new Date());
+    this.#publishEviction = deps.publishEviction;
+  }
+
+  /** Forgets one user's cached credentials here; for evictions published by other instances. */
+  evictCachedUser(username: string): void {
+    this.#cache.evictUser(username);
+  }
+
+  /** Forgets every cached credential here (evictions may have been missed while Redis was away). */
+  evictAllCached(): void {
+    this.#cache.evictAll();
   }
 
   /**
@@ -72,6 +92,7 @@ export class AccessService {
    * it succeeds, so a burst of concurrent guesses cannot all slip through.
    * @param clientAddress the request's client address (after TRUST_PROXY), the limiter's key
    * @throws TooManyRequestsError (429, `retryAfterSeconds` = rest of the window) when this client may not try now
+   * @throws SharedStateUnavailableError (503 + Retry-After) when the shared limiter's Redis is down: never an unlimited attempt
    * @throws AuthenticationError (401) for a wrong username or password
    */
   async authenticate(clientAddress: string, username: string, password: string): Promise<User> {
@@ -93,27 +114,25 @@ export class AccessService {
 
   /**
    * Counts an Authorization header that is not parseable Basic credentials as a failure of this client
-   * address, and refuses it. @throws TooManyRequestsError when the address is over its limit, else AuthenticationError
+   * address, and refuses it. @throws TooManyRequestsError when the address is over its limit,
+   * SharedStateUnavailableError (503) when the shared limiter's Redis is down, else AuthenticationError
    */
-  refuseMalformedCredentials(clientAddress: string, message: string): never {
-    this.#limiter.check(clientAddress, undefined);
-    this.#limiter.recordFailure(clientAddress, undefined);
+  async refuseMalformedCredentials(clientAddress: string, message: string): Promise<never> {
+    await this.#limiter.reserve(clientAddress, undefined);
     throw new AuthenticationError(message);
   }
 
   async #attempt(address: string, username: string, password: string, credentialKey: string, epoch: number): Promise<User> {
-    this.#limiter.check(address, username);
-    this.#limiter.recordFailure(address, username);
+    await this.#limiter.reserve(address, username);
     let user: User;
     try {
       user = await this.#verify(username, password, credentialKey, epoch);
     } catch (error) {
       // Only a wrong password is a failed login; a database outage is not the client's fault.
-      if (!(error instanceof AuthenticationError)) this.#limiter.forgive(address, username);
+      if (!(error instanceof AuthenticationError)) await this.#limiter.forgive(address, username);
       throw error;
     }
-    this.#limiter.forgive(address, username);
-    this.#limiter.recordSuccess(address, username);
+    await this.#limiter.succeed(address, username);
     return user;
   }
 
@@ -136,7 +155,11 @@ export class AccessService {
     return this.#users.insert({ username, passwordHash, isAdmin: options.isAdmin ?? false, createdAt: this.#now().toISOString() });
   }
 
-  /** `pixyproxy user passwd`; the old password stops working at once. @throws DataValidationError, RecordNotFoundError */
+  /**
+   * `pixyproxy user passwd`; the old password stops working at once, on every instance (with
+   * REDIS_URL the eviction is published). @throws DataValidationError, RecordNotFoundError,
+   * SharedStateUnavailableError when the change is saved but could not be announced
+   */
   async setPassword(username: string, password: string): Promise<void> {
     checkNewCredentials(username, password);
     const passwordHash = await hashPassword(password, this.#scrypt);
@@ -145,16 +168,18 @@ export class AccessService {
       throw new RecordNotFoundError(`No user is named "${username}"`);
     }
     this.#cache.evictUser(username);
+    await this.#publishEviction?.(username);
   }
 
   listUsers(): Promise<User[]> {
     return this.#users.list();
   }
 
-  /** `pixyproxy user remove`; their images stay. @throws RecordNotFoundError */
+  /** `pixyproxy user remove`; their images stay. Evicted on every instance, as setPassword. @throws RecordNotFoundError */
   async removeUser(username: string): Promise<void> {
     this.#cache.evictUser(username);
     if (!(await this.#users.deleteByUsername(username))) throw new RecordNotFoundError(`No user is named "${username}"`);
+    await this.#publishEviction?.(username);
   }
 
   /**
