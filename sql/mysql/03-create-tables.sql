@@ -32,8 +32,8 @@ CREATE TABLE image (
   guid CHAR(36) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
   prompt TEXT NOT NULL,
   filename VARCHAR(255) NOT NULL,
-  object_store VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT 'file',
-  object_key VARCHAR(512) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  object_store VARCHAR(16) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL DEFAULT 'file',
+  object_key VARCHAR(512) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
   tags TEXT NOT NULL,
   author VARCHAR(64) NOT NULL,
   content_type VARCHAR(100) NOT NULL,
@@ -110,15 +110,15 @@ CREATE TABLE quota_reservation (
 -- Migration 007: Idempotency-Key of POST /image, one row per (user, key), kept 24 hours.
 CREATE TABLE idempotency_key (
   username VARCHAR(64) NOT NULL,
-  idempotency_key VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  request_sha256 CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  job_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  idempotency_key VARCHAR(255) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
+  request_sha256 CHAR(64) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
+  job_id CHAR(36) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
   failure TEXT NULL,
   created_at DATETIME(3) NOT NULL,
   expires_at DATETIME(3) NOT NULL,
   PRIMARY KEY (username, idempotency_key),
   KEY idempotency_key_expiry_idx (expires_at)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE schema_migration (
   version INT NOT NULL PRIMARY KEY,

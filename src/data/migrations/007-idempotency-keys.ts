@@ -24,14 +24,14 @@ export const idempotencyKeys: Migration = {
   mysql: [
     `CREATE TABLE idempotency_key (
       username VARCHAR(64) NOT NULL,
-      idempotency_key VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-      request_sha256 CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-      job_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+      idempotency_key VARCHAR(255) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
+      request_sha256 CHAR(64) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
+      job_id CHAR(36) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
       failure TEXT NULL,
       created_at DATETIME(3) NOT NULL,
       expires_at DATETIME(3) NOT NULL,
       PRIMARY KEY (username, idempotency_key),
       KEY idempotency_key_expiry_idx (expires_at)
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin`,
   ],
 };
