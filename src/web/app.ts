@@ -15,7 +15,9 @@ import { openApi } from './openapi.js';
 import { requestIdOf } from './request-id.js';
 import { requestLogging } from './request-logging.js';
 import { securityHeaders } from './security-headers.js';
+import { DEFAULT_GALLERY_DIR, galleryPage } from './gallery-page.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { meRoutes } from './routes/me-routes.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
 import { publicImageRoutes } from './routes/public-image-routes.js';
 
@@ -36,6 +38,8 @@ export interface AppOptions {
   trustProxy?: boolean | string;
   version?: string;
   rateLimits?: RateLimits;
+  /** The built gallery page (index.html + assets/); `ui/dist` of this checkout when absent. */
+  galleryDir?: string;
 }
 
 /**
@@ -100,13 +104,17 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   await app.register(rateLimit, { global: false });
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
+  await app.register(galleryPage, { dir: options.galleryDir ?? DEFAULT_GALLERY_DIR });
   await app.register(publicImageRoutes, { prefix: '/image', images: services.publicImages });
+  // One limiter for every route that checks a password, so /me cannot be used to guess around it.
+  const authLimiter = new AuthFailureLimiter({ limit: limits.authFailureLimit, windowMs: limits.authFailureWindowMs });
   await app.register(privateImageRoutes, {
     prefix: '/image',
     images: services.privateImages,
     users: services.users,
-    authLimiter: new AuthFailureLimiter({ limit: limits.authFailureLimit, windowMs: limits.authFailureWindowMs }),
+    authLimiter,
     createRateLimit: limits.createRateLimit,
   });
+  await app.register(meRoutes, { users: services.users, authLimiter });
   return app;
 }
