@@ -17,6 +17,8 @@ import type { ScryptParams } from './service/password-hasher.js';
 import type { ServiceLogger } from './service/service-logger.js';
 import { FileImageStore } from './service/storage/file-image-store.js';
 import { UserService } from './service/user-service.js';
+import { ImageVariants } from './service/thumbnails/image-variants.js';
+import { SharpResizer } from './service/thumbnails/sharp-resizer.js';
 import type { AppServices } from './web/app.js';
 
 export interface Context {
@@ -57,8 +59,13 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       credentialCacheTtlMs: config.authCacheTtlMs,
       ...(overrides.scrypt && { scrypt: overrides.scrypt }),
     });
+    const imageVariants = new ImageVariants(store, new SharpResizer(config.thumbnailMaxInputPixels), {
+      concurrency: config.thumbnailConcurrency,
+      queue: config.thumbnailQueue,
+    });
     const services: AppServices = {
       publicImages: new PublicImageService(images, store),
+      imageVariants,
       privateImages: new PrivateImageService({ images, store, generator, log }),
       users,
       readiness: new ReadinessService(db),

@@ -1,6 +1,7 @@
 import type { ImageRepository } from '../data/image-repository.js';
 import type { ImageStore } from './image-store.js';
 import { silentLogger, type ServiceLogger } from './service-logger.js';
+import { originalFilenameOf } from './thumbnails/image-variants.js';
 
 /**
  * A create writes the bytes, then commits the row. A crash between the two leaves a file no row
@@ -71,9 +72,11 @@ export class OrphanSweeper {
 
   async #sweepBatch(filenames: string[], dryRun: boolean, report: SweepReport): Promise<void> {
     report.scanned += filenames.length;
-    const withRow = await this.#images.existingFilenames(filenames);
+    // A thumbnail belongs to its original: it stays while the original's row does.
+    const ownerOf = (filename: string) => originalFilenameOf(filename) ?? filename;
+    const withRow = await this.#images.existingFilenames([...new Set(filenames.map(ownerOf))]);
     for (const filename of filenames) {
-      if (withRow.has(filename)) continue;
+      if (withRow.has(ownerOf(filename))) continue;
       const stored = await this.#store.stat(filename);
       if (stored === undefined) continue;
       if (stored.modifiedAt.getTime() > this.#now() - this.#graceMs) {
@@ -83,7 +86,7 @@ export class OrphanSweeper {
       report.orphans += 1;
       if (dryRun) continue;
       // The row may have committed since the batch was checked: look again right before deleting.
-      if ((await this.#images.existingFilenames([filename])).has(filename)) {
+      if ((await this.#images.existingFilenames([ownerOf(filename)])).has(ownerOf(filename))) {
         report.orphans -= 1;
         continue;
       }

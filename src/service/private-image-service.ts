@@ -7,6 +7,7 @@ import { findImage, imageNotFound, parseCreateInput, parseUpdateInput } from './
 import { assertMayModifyImage } from './image-permissions.js';
 import type { ImageStore } from './image-store.js';
 import { silentLogger, type ServiceLogger } from './service-logger.js';
+import { ImageVariants } from './thumbnails/image-variants.js';
 
 const EXTENSIONS: Record<string, string> = { 'image/png': '.png', 'image/jpeg': '.jpg', 'image/webp': '.webp' };
 
@@ -88,6 +89,17 @@ export class PrivateImageService {
     const { detail } = await this.#findModifiable(actor, guid);
     if (!(await this.#images.deleteByGuid(detail.guid))) throw imageNotFound(guid);
     await this.#removeQuietly(detail.filename);
+    // Thumbnails are kept beside the original; any left behind (a failure here, or one made while
+    // this delete ran) has no row to belong to and goes with the orphan sweep.
+    await Promise.all(ImageVariants.filenamesOf(detail.filename).map((name) => this.#removeVariantQuietly(name)));
+  }
+
+  async #removeVariantQuietly(filename: string): Promise<void> {
+    try {
+      await this.#store.remove(filename);
+    } catch (error) {
+      this.#log.warn({ err: error, filename }, 'could not remove a thumbnail; the orphan sweep will');
+    }
   }
 
   async #findModifiable(actor: User, guid: string): Promise<ImageRecord> {

@@ -8,6 +8,7 @@ import { AuthFailureLimiter } from '../service/auth-failure-limiter.js';
 import type { PrivateImageService } from '../service/private-image-service.js';
 import type { PublicImageService } from '../service/public-image-service.js';
 import type { ReadinessService } from '../service/readiness-service.js';
+import type { ImageVariants } from '../service/thumbnails/image-variants.js';
 import type { UserService } from '../service/user-service.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
@@ -26,6 +27,8 @@ export interface AppServices {
   privateImages: PrivateImageService;
   users: UserService;
   readiness: ReadinessService;
+  /** Thumbnails and format variants for `GET /image/{guid}/content?w=`. */
+  imageVariants: ImageVariants;
 }
 
 /** The limits the app enforces, as configured (CREATE_RATE_LIMIT, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS). */
@@ -105,7 +108,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
   await app.register(galleryPage, { dir: options.galleryDir ?? DEFAULT_GALLERY_DIR });
-  await app.register(publicImageRoutes, { prefix: '/image', images: services.publicImages });
+  await app.register(publicImageRoutes, { prefix: '/image', images: services.publicImages, variants: services.imageVariants });
   // One limiter for every route that checks a password, so /me cannot be used to guess around it.
   const authLimiter = new AuthFailureLimiter({ limit: limits.authFailureLimit, windowMs: limits.authFailureWindowMs });
   await app.register(privateImageRoutes, {

@@ -1,13 +1,25 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { RangeNotSatisfiableError } from '../../core/errors.js';
+import type { Readable } from 'node:stream';
+import { DataValidationError, RangeNotSatisfiableError } from '../../core/errors.js';
 import { ImageListQuerySchema, type ImageListQuery } from '../../core/models/image.js';
+import type { ByteRange } from '../../service/image-store.js';
 import type { ContentInfo, PublicImageService } from '../../service/public-image-service.js';
+import {
+  THUMBNAIL_WIDTHS,
+  isThumbnailWidth,
+  variantMediaTypeFor,
+  type ImageVariants,
+  type ThumbnailWidth,
+} from '../../service/thumbnails/image-variants.js';
+import { preferredImageFormat } from '../content-negotiation.js';
 import { entityTag, ifRangeAllows, noneMatchHits, notModifiedSince, parseRange } from '../http-caching.js';
 import { GuidParams, problem, problemResponses } from './route-schemas.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+const BINARY = { schema: { type: 'string', format: 'binary' } };
+const IMAGE_CONTENT = { 'image/png': BINARY, 'image/jpeg': BINARY, 'image/webp': BINARY, 'image/avif': BINARY };
 
 /** The `Link: rel="next"` target: the same query with the new cursor. */
 function nextLink(prefix: string, query: ImageListQuery, cursor: string): string {
@@ -33,42 +45,91 @@ function singleValued(headers: FastifyRequest['headers']) {
   };
 }
 
-async function sendContent(service: PublicImageService, info: ContentInfo, request: FastifyRequest, reply: FastifyReply) {
-  const etag = entityTag(info.sha256);
-  const lastModified = new Date(info.createdAt);
+/**
+ * One representation of an image's content: the original or a variant. Its entity tag and
+ * modification time are known up front, so a conditional request is answered 304 before the bytes
+ * are touched (or, for a variant, made).
+ */
+interface Representation {
+  /** Hex digest behind the strong ETag. */
+  digest: string;
+  lastModified: Date;
+  contentType: string;
+  /** Size and a way to open the bytes; for a variant this finds or makes it. */
+  prepare(): Promise<{ byteSize: number; open(range?: ByteRange): Promise<Readable> }>;
+}
+
+async function sendContent(representation: Representation, request: FastifyRequest, reply: FastifyReply) {
+  const etag = entityTag(representation.digest);
+  const { lastModified } = representation;
   const headers = singleValued(request.headers);
   const notModified = headers['if-none-match'] !== undefined
     ? noneMatchHits(headers['if-none-match'], etag)
     : notModifiedSince(headers['if-modified-since'], lastModified);
-  const range = notModified || !ifRangeAllows(headers['if-range'], etag, lastModified)
-    ? ({ kind: 'none' } as const)
-    : parseRange(headers.range, info.byteSize);
   reply.header('accept-ranges', 'bytes');
+  if (notModified) {
+    reply.header('etag', etag).header('last-modified', lastModified.toUTCString()).header('cache-control', IMMUTABLE);
+    reply.header('x-content-type-options', 'nosniff');
+    return reply.code(304).send();
+  }
+  const content = await representation.prepare();
+  const range = !ifRangeAllows(headers['if-range'], etag, lastModified)
+    ? ({ kind: 'none' } as const)
+    : parseRange(headers.range, content.byteSize);
   if (range.kind === 'unsatisfiable') {
     // Thrown before the caching headers are set: an error body must not be cached as immutable.
-    reply.header('content-range', `bytes */${info.byteSize}`);
-    throw new RangeNotSatisfiableError(`The image has ${info.byteSize} bytes; the requested range lies outside them`);
+    reply.header('content-range', `bytes */${content.byteSize}`);
+    throw new RangeNotSatisfiableError(`The image has ${content.byteSize} bytes; the requested range lies outside them`);
   }
   // Opened before any header commits to success, so a missing file is a plain 500. HEAD and 304
-  // answer from the row alone and never touch the bytes.
-  const bytes = notModified || request.method === 'HEAD'
-    ? undefined
-    : await service.openContent(info, range.kind === 'range' ? range.range : undefined);
+  // never open the bytes.
+  const bytes = request.method === 'HEAD' ? undefined : await content.open(range.kind === 'range' ? range.range : undefined);
   reply.header('etag', etag).header('last-modified', lastModified.toUTCString()).header('cache-control', IMMUTABLE);
   reply.header('x-content-type-options', 'nosniff');
-  if (notModified) return reply.code(304).send();
-  reply.type(info.contentType);
+  reply.type(representation.contentType);
   if (range.kind === 'range') {
     const { start, end } = range.range;
-    reply.code(206).header('content-range', `bytes ${start}-${end}/${info.byteSize}`).header('content-length', end - start + 1);
+    reply.code(206).header('content-range', `bytes ${start}-${end}/${content.byteSize}`).header('content-length', end - start + 1);
   } else {
-    reply.header('content-length', info.byteSize);
+    reply.header('content-length', content.byteSize);
   }
   return reply.send(bytes);
 }
 
+/** The original bytes as stored. */
+function originalOf(service: PublicImageService, info: ContentInfo): Representation {
+  return {
+    digest: info.sha256,
+    lastModified: new Date(info.createdAt),
+    contentType: info.contentType,
+    prepare: async () => ({ byteSize: info.byteSize, open: (range) => service.openContent(info, range) }),
+  };
+}
+
+/** A thumbnail `width` pixels wide in the format `Accept` prefers (docs/API.md, "Thumbnails"). */
+function variantOf(variants: ImageVariants, info: ContentInfo, width: ThumbnailWidth, accept: string | undefined): Representation {
+  const mediaType = preferredImageFormat(accept) ?? variantMediaTypeFor(info.contentType);
+  return {
+    digest: variants.entityDigest(info, width, mediaType),
+    lastModified: new Date(info.createdAt),
+    contentType: mediaType,
+    prepare: () => variants.prepare(info, width, mediaType),
+  };
+}
+
+const ContentQuery = Type.Object(
+  {
+    w: Type.Optional(
+      Type.Integer({
+        description: `Thumbnail width in pixels, one of ${THUMBNAIL_WIDTHS.join(', ')}; never larger than the original. The format then follows \`Accept\` (AVIF, WebP, else the original's) and the response has \`Vary: Accept\`.`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** GET /image, /image/{guid}, /image/{guid}/content: public and read-only. */
-export async function publicImageRoutes(instance: FastifyInstance, opts: { images: PublicImageService }) {
+export async function publicImageRoutes(instance: FastifyInstance, opts: { images: PublicImageService; variants: ImageVariants }) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { images } = opts;
 
@@ -115,17 +176,30 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
   const contentSchema = {
     tags: ['images'],
     params: GuidParams,
+    querystring: ContentQuery,
     response: {
-      200: { description: 'The bytes (`image/png`)', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
-      206: { description: 'One byte range of the image', content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
+      200: { description: 'The bytes (the original\'s media type, or with `w` the negotiated one)', content: IMAGE_CONTENT },
+      206: { description: 'One byte range of the image', content: IMAGE_CONTENT },
       304: { description: 'Not modified: the cached copy is current' },
       404: problem('No image has this guid'),
       416: problem('The range lies outside the image'),
       ...problemResponses,
+      500: problem('Unexpected server fault, also an original too large to make a thumbnail of'),
+      503: problem('The database is unavailable, or too many thumbnails are being made (`Retry-After`)'),
     },
   };
-  const contentHandler = async (request: FastifyRequest<{ Params: { guid: string } }>, reply: FastifyReply) =>
-    sendContent(images, await images.getContentInfo(request.params.guid), request, reply);
+  const contentHandler = async (request: FastifyRequest<{ Params: { guid: string }; Querystring: { w?: number } }>, reply: FastifyReply) => {
+    const { w } = request.query;
+    if (w !== undefined && !isThumbnailWidth(w)) {
+      const allowed = THUMBNAIL_WIDTHS.join(', ');
+      throw new DataValidationError(`w must be one of ${allowed}`, { errors: [{ path: '/querystring/w', message: `must be one of ${allowed}` }] });
+    }
+    // Set before anything can fail: a cache must key every answer to a thumbnail URL on Accept.
+    if (w !== undefined) reply.header('vary', 'Accept');
+    const info = await images.getContentInfo(request.params.guid);
+    const representation = w === undefined ? originalOf(images, info) : variantOf(opts.variants, info, w, request.headers.accept);
+    return sendContent(representation, request, reply);
+  };
 
   // HEAD is its own route: Fastify's automatic HEAD route would set Content-Length to the length of
   // the (empty) payload instead of the image's.
