@@ -44,6 +44,17 @@ describe('OrphanSweeper', () => {
     expect((await readdir(dir)).sort()).toEqual(['.tmp-new', '0b7e6d4a-1111-4a4a-8a8a-000000000002.png', kept].sort());
   });
 
+  it("keeps a thumbnail while its original has a row and removes it once the original's row is gone", async () => {
+    const original = await withRow(HOUR_AGO);
+    const kept = `${original}.w256.v1.webp`;
+    const orphan = '0b7e6d4a-1111-4a4a-8a8a-000000000009.png.w128.v1.avif';
+    await storeFile(kept, HOUR_AGO);
+    await storeFile(orphan, HOUR_AGO);
+    const report = await new OrphanSweeper({ store: t.context.store, images }).sweep();
+    expect(report).toMatchObject({ orphans: 1, removed: 1 });
+    expect((await readdir(dir)).sort()).toEqual([original, kept].sort());
+  });
+
   it('removes nothing on a dry run but reports the same counts', async () => {
     await storeFile('0b7e6d4a-1111-4a4a-8a8a-000000000003.png', HOUR_AGO);
     await storeFile('.tmp-old', HOUR_AGO);

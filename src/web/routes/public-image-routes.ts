@@ -117,6 +117,24 @@ function variantOf(variants: ImageVariants, info: ContentInfo, width: ThumbnailW
   };
 }
 
+function thumbnailWidthError(): DataValidationError {
+  const allowed = THUMBNAIL_WIDTHS.join(', ');
+  return new DataValidationError(`w must be one of ${allowed}`, { errors: [{ path: '/querystring/w', message: `must be one of ${allowed}` }] });
+}
+
+/**
+ * Refuses a `w` that is not literally one of the ladder's numbers before the schema converts it
+ * (the querystring coercion would read `256.5` or `0256` as 256).
+ */
+function checkThumbnailWidth(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+  const query = request.url.indexOf('?');
+  if (query < 0) return done();
+  const values = new URLSearchParams(request.url.slice(query + 1)).getAll('w');
+  if (values.length === 0) return done();
+  const ok = values.length === 1 && (THUMBNAIL_WIDTHS as readonly number[]).some((width) => String(width) === values[0]);
+  done(ok ? undefined : thumbnailWidthError());
+}
+
 const ContentQuery = Type.Object(
   {
     w: Type.Optional(
@@ -190,10 +208,7 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
   };
   const contentHandler = async (request: FastifyRequest<{ Params: { guid: string }; Querystring: { w?: number } }>, reply: FastifyReply) => {
     const { w } = request.query;
-    if (w !== undefined && !isThumbnailWidth(w)) {
-      const allowed = THUMBNAIL_WIDTHS.join(', ');
-      throw new DataValidationError(`w must be one of ${allowed}`, { errors: [{ path: '/querystring/w', message: `must be one of ${allowed}` }] });
-    }
+    if (w !== undefined && !isThumbnailWidth(w)) throw thumbnailWidthError();
     // Set before anything can fail: a cache must key every answer to a thumbnail URL on Accept.
     if (w !== undefined) reply.header('vary', 'Accept');
     const info = await images.getContentInfo(request.params.guid);
@@ -204,6 +219,7 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
   // HEAD is its own route: Fastify's automatic HEAD route would set Content-Length to the length of
   // the (empty) payload instead of the image's.
   app.head('/:guid/content', {
+    preValidation: checkThumbnailWidth,
     schema: {
       ...contentSchema,
       operationId: 'headImageContent',
@@ -216,6 +232,7 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
     '/:guid/content',
     {
       exposeHeadRoute: false,
+      preValidation: checkThumbnailWidth,
       schema: {
         ...contentSchema,
         operationId: 'getImageContent',
