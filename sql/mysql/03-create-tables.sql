@@ -35,11 +35,14 @@ CREATE TABLE image (
   revised_prompt TEXT NULL,
   created_at DATETIME(3) NOT NULL,
   updated_at DATETIME(3) NOT NULL,
+  -- prompt and revised prompt for GET /image?q=, in a case- and accent-insensitive collation (migration 005)
+  search_text TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci NULL,
   PRIMARY KEY (id),
   UNIQUE KEY image_guid_uq (guid),
   UNIQUE KEY image_filename_uq (filename),
   KEY image_listing_idx (created_at, guid),
-  KEY image_author_listing_idx (author, created_at, guid)
+  KEY image_author_listing_idx (author, created_at, guid),
+  FULLTEXT KEY image_search_ft (search_text)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE image_tag (
@@ -61,4 +64,5 @@ CREATE TABLE schema_migration (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 INSERT INTO schema_migration (version, name, applied_at)
-VALUES (1, 'initial schema: user, image, image_tag', UTC_TIMESTAMP(3));
+VALUES (1, 'initial schema: user, image, image_tag', UTC_TIMESTAMP(3)),
+  (5, 'prompt search: image_fts (SQLite FTS5) / image.search_text FULLTEXT (MySQL)', UTC_TIMESTAMP(3));

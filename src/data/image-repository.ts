@@ -1,5 +1,5 @@
 import type { ImageDetail, ImageRecord, NewImageRecord } from '../core/models/image.js';
-import type { Database, Queryable, SqlParams } from './database.js';
+import type { Database, Dialect, Queryable, SqlParams } from './database.js';
 import { IMAGE_COLUMNS, imageDetailFromRow, imageRecordFromRow, type ImageRow } from './image-row.js';
 import { toSqlTime } from './sql-time.js';
 
@@ -9,11 +9,19 @@ export interface ListingKey {
   guid: string;
 }
 
+/** A prompt search: lower-case words, each required, and phrases whose words must appear in order. */
+export interface PromptSearch {
+  words: string[];
+  phrases: string[][];
+}
+
 export interface ListPageQuery {
   limit: number;
   after?: ListingKey;
   tag?: string;
   author?: string;
+  /** Full-text search over prompt and revised prompt (migration 005). */
+  search?: PromptSearch;
 }
 
 export interface ListPageResult {
@@ -42,22 +50,62 @@ const TAG_KEYSET = KEYSET.replaceAll('i.', 't.');
 const TAG_ORDER = ORDER.replaceAll('i.', 't.');
 const QUALIFIED_COLUMNS = IMAGE_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ');
 
+// InnoDB's full-text index leaves out words shorter than innodb_ft_min_token_size (3 by default) or
+// longer than 84 characters, and the words of its default stopword list; a `+word` for one of them
+// would match nothing. Those words are checked with a word-boundary REGEXP on the matched rows instead.
+const INNODB_MIN_TOKEN = 3;
+const INNODB_MAX_TOKEN = 84;
+const INNODB_STOPWORDS = new Set(
+  ('a about an are as at be by com de en for from how i in is it la of on or that the this to was what when where who will with und www').split(' '),
+);
+
+function indexedByInnodb(word: string): boolean {
+  return word.length >= INNODB_MIN_TOKEN && word.length <= INNODB_MAX_TOKEN && !INNODB_STOPWORDS.has(word);
+}
+
+/** FTS5 query syntax: every word and phrase a quoted string, ANDed (words hold no quotes). */
+function fts5Match(search: PromptSearch): string {
+  return [...search.words.map((w) => `"${w}"`), ...search.phrases.map((p) => `"${p.join(' ')}"`)].join(' AND ');
+}
+
+/** The SQL conditions (on alias i) and parameters of a prompt search, per engine. */
+function searchConditions(search: PromptSearch, dialect: Dialect): { where: string[]; params: Record<string, string> } {
+  if (dialect === 'sqlite') {
+    return { where: ['i.id IN (SELECT rowid FROM image_fts WHERE image_fts MATCH :match)'], params: { match: fts5Match(search) } };
+  }
+  const required = new Set([...search.words, ...search.phrases.flat()].filter(indexedByInnodb));
+  const checked = [...search.words.filter((w) => !indexedByInnodb(w)).map((w) => [w]), ...search.phrases];
+  const where: string[] = [];
+  const params: Record<string, string> = {};
+  if (required.size > 0) {
+    where.push('MATCH (i.search_text) AGAINST (:match IN BOOLEAN MODE)');
+    params['match'] = [...required].map((w) => `+${w}`).join(' ');
+  }
+  checked.forEach((words, n) => {
+    // The column's collation is case-insensitive, and so is REGEXP on it; words hold letters only.
+    where.push(`i.search_text REGEXP :pattern${n}`);
+    params[`pattern${n}`] = `\\b${words.join('\\W+')}\\b`;
+  });
+  return { where, params };
+}
+
 /** The SQL of one listing page; exported so the query plans can be checked against the indexes. */
-export function listingSql(query: ListPageQuery): string {
+export function listingSql(query: ListPageQuery, dialect: Dialect = 'sqlite'): string {
   const after = query.after !== undefined;
   const author = query.author !== undefined;
+  const search = query.search === undefined ? [] : searchConditions(query.search, dialect).where;
   if (query.tag !== undefined) {
     // Both filters are equalities on image_tag, so (author, tag, created_at, guid) serves them in order.
-    const where = [...(author ? ['t.author = :author'] : []), 't.tag = :tag', ...(after ? [TAG_KEYSET] : [])];
+    const where = [...(author ? ['t.author = :author'] : []), 't.tag = :tag', ...search, ...(after ? [TAG_KEYSET] : [])];
     return `SELECT ${QUALIFIED_COLUMNS} FROM image_tag t JOIN image i ON i.id = t.image_id
       WHERE ${where.join(' AND ')} ${TAG_ORDER} LIMIT :limit`;
   }
-  const where = [...(author ? ['i.author = :author'] : []), ...(after ? [KEYSET] : [])];
+  const where = [...(author ? ['i.author = :author'] : []), ...search, ...(after ? [KEYSET] : [])];
   return `SELECT ${QUALIFIED_COLUMNS} FROM image i ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${ORDER} LIMIT :limit`;
 }
 
 /** The parameters of listingSql(query): one row more than the page, to know whether another follows. */
-export function listingParams(query: ListPageQuery): SqlParams {
+export function listingParams(query: ListPageQuery, dialect: Dialect = 'sqlite'): SqlParams {
   const params: Record<string, string | number> = { limit: query.limit + 1 };
   if (query.after !== undefined) {
     params['afterCreatedAt'] = toSqlTime(query.after.createdAt);
@@ -65,7 +113,13 @@ export function listingParams(query: ListPageQuery): SqlParams {
   }
   if (query.tag !== undefined) params['tag'] = query.tag;
   if (query.author !== undefined) params['author'] = query.author;
+  if (query.search !== undefined) Object.assign(params, searchConditions(query.search, dialect).params);
   return params;
+}
+
+/** What the MySQL full-text index reads: prompt and revised prompt (migration 005). */
+export function searchTextOf(prompt: string, revisedPrompt: string | null): string {
+  return revisedPrompt === null ? prompt : `${prompt}\n${revisedPrompt}`;
 }
 
 interface TagOwner {
@@ -111,6 +165,13 @@ export class SqlImageRepository implements ImageRepository {
           createdAt,
         },
       );
+      // SQLite's full-text table follows the row through triggers; MySQL's index reads this column.
+      if (this.db.dialect === 'mysql') {
+        await tx.run('UPDATE image SET search_text = :searchText WHERE id = :id', {
+          id: lastInsertId,
+          searchText: searchTextOf(image.prompt, image.revisedPrompt),
+        });
+      }
       await insertTags(tx, { imageId: lastInsertId, guid: image.guid, author: image.author, createdAt }, image.tags);
       return tx.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE id = :id`, { id: lastInsertId });
     });
@@ -124,7 +185,7 @@ export class SqlImageRepository implements ImageRepository {
   }
 
   async listPage(query: ListPageQuery): Promise<ListPageResult> {
-    const rows = await this.db.all<ImageRow>(listingSql(query), listingParams(query));
+    const rows = await this.db.all<ImageRow>(listingSql(query, this.db.dialect), listingParams(query, this.db.dialect));
     const images = rows.slice(0, query.limit).map(imageDetailFromRow);
     const last = images.at(-1);
     if (rows.length <= query.limit || last === undefined) return { images };

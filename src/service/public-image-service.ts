@@ -5,6 +5,7 @@ import type { ImageRepository } from '../data/image-repository.js';
 import type { ByteRange, ImageStore } from './image-store.js';
 import { findImage, normaliseTags } from './image-input.js';
 import { decodeCursor, encodeCursor } from './listing-cursor.js';
+import { parsePromptSearch } from './prompt-search.js';
 
 /** What a client needs to answer a content request before any byte is read. */
 export interface ContentInfo {
@@ -34,6 +35,7 @@ export class PublicImageService {
       ...(query.after !== undefined && { after: decodeCursor(query.after) }),
       ...(query.tag !== undefined && { tag: normaliseTags([query.tag])[0]! }),
       ...(query.author !== undefined && { author: query.author }),
+      ...(query.q !== undefined && { search: parsePromptSearch(query.q) }),
     });
     return { images: page.images, ...(page.nextKey && { nextCursor: encodeCursor(page.nextKey) }) };
   }

@@ -1,5 +1,6 @@
 import { initialSchema } from './001-initial-schema.js';
+import { promptSearch } from './005-prompt-search.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append only: a released migration never changes. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, promptSearch];

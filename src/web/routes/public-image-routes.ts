@@ -27,6 +27,7 @@ function nextLink(prefix: string, query: ImageListQuery, cursor: string): string
   if (query.limit !== undefined) params.set('limit', String(query.limit));
   if (query.tag !== undefined) params.set('tag', query.tag);
   if (query.author !== undefined) params.set('author', query.author);
+  if (query.q !== undefined) params.set('q', query.q);
   params.set('after', cursor);
   return `<${prefix}?${params.toString()}>; rel="next"`;
 }
