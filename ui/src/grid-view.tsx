@@ -132,6 +132,8 @@ function Tile({ image, filters }: { image: ImageDetail; filters: Filters }) {
           height={256}
         />
       </Link>
+      {/* The prompt is the image's alt text already; the caption is for sighted readers. */}
+      <p class="tile-prompt" aria-hidden="true">{image.prompt}</p>
       <div class="tile-meta">
         <ul class="tags" aria-label="Tags">
           {image.tags.map((tag) => (
