@@ -3,7 +3,7 @@
  *
  *   npm run bench:gallery                                  # search at 1k and 1M rows on SQLite and MariaDB, thumbnails
  *   npm run bench:gallery -- --rows 1000,100000            # other catalogue sizes
- *   npm run bench:gallery -- --no-mysql --no-thumbnails    # SQLite search only
+ *   npm run bench:gallery -- --no-mysql --no-thumbnails    # SQLite search only (--no-sqlite: MariaDB only)
  *
  * Search: `GET /image?q=TERM&limit=50` for a rare term (1 row in 10,000) and a common one (1 row in
  * 5, the issue's 20% case), alone and with a tag filter, one request at a time after a warm-up,
@@ -40,6 +40,7 @@ const { values: args } = parseArgs({
     rows: { type: 'string', default: '1000,1000000' },
     requests: { type: 'string', default: '40' },
     'no-mysql': { type: 'boolean', default: false },
+    'no-sqlite': { type: 'boolean', default: false },
     'no-search': { type: 'boolean', default: false },
     'no-thumbnails': { type: 'boolean', default: false },
   },
@@ -202,7 +203,7 @@ async function benchSearch() {
   const sizes = args.rows.split(',').map(Number);
   out('| engine | rows | case | rows on the page | p50 ms | p90 ms | max ms |');
   out('|---|---|---|---|---|---|---|');
-  for (const rows of sizes) {
+  for (const rows of args['no-sqlite'] ? [] : sizes) {
     const dir = join(BENCH_DIR, `sqlite-${rows}`);
     const config = loadConfig({ DATA_DIR: dir });
     let fill;
