@@ -23,15 +23,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
-import { openContext } from '../src/compose.js';
+import { openContext } from '../src/cli/compose.js';
 import { loadConfig, type Config } from '../src/core/config.js';
 import type { Database, SqlValue } from '../src/data/database.js';
 import { searchTextOf } from '../src/data/image-repository.js';
 import { migrate } from '../src/data/migrator.js';
 import { MIGRATIONS } from '../src/data/migrations/index.js';
 import { openDatabase } from '../src/data/open-database.js';
-import { LocalImageGenerator } from '../src/service/generators/local-generator.js';
-import { silentLogger } from '../src/service/service-logger.js';
+import { silentLogger } from '../src/core/service-logger.js';
+import { LocalImageGenerator } from '../src/service/generation/index.js';
 import { buildApp } from '../src/web/app.js';
 import { mariadbBinary, startMariadb } from './mariadb-server.js';
 
@@ -167,7 +167,7 @@ async function latency(url: string, headers: Record<string, string> = {}): Promi
 
 async function searchCases(engine: string, config: Config, rows: number, fill: { fillSeconds: number; indexSeconds: number } | undefined) {
   const context = await openContext(config, silentLogger);
-  const app = await buildApp(context.services);
+  const app = await buildApp(context.services, { createRateLimit: config.createRateLimit });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   try {
     if (fill) out(`| ${engine} | ${rows} | fill ${fill.fillSeconds.toFixed(1)} s; migration 005 indexed the existing rows in ${fill.indexSeconds.toFixed(1)} s | | | | |`);
@@ -249,10 +249,10 @@ async function benchThumbnails() {
   await rm(dir, { recursive: true, force: true });
   const config = loadConfig({ DATA_DIR: dir, CREATE_RATE_LIMIT: '1000' });
   const context = await openContext(config, silentLogger, { generator: new LocalImageGenerator({ width: 1024, height: 1024 }) });
-  const app = await buildApp(context.services);
+  const app = await buildApp(context.services, { createRateLimit: config.createRateLimit });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   try {
-    await context.services.users.addUser('bench', 'bench password 1');
+    await context.services.access.addUser('bench', 'bench password 1');
     const created = await app.inject({
       method: 'POST', url: '/image', payload: { prompt: 'thumbnail bench' },
       headers: { authorization: `Basic ${Buffer.from('bench:bench password 1').toString('base64')}` },

@@ -1,15 +1,11 @@
 import rateLimit from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
-import { loadConfig, type Config } from '../core/config.js';
 import { ImageDetailSchema, ImageListSchema } from '../core/models/image.js';
 import { ProblemSchema } from '../core/models/problem.js';
-import { AuthFailureLimiter } from '../service/auth-failure-limiter.js';
-import type { PrivateImageService } from '../service/private-image-service.js';
-import type { PublicImageService } from '../service/public-image-service.js';
-import type { ReadinessService } from '../service/readiness-service.js';
-import type { ImageVariants } from '../service/thumbnails/image-variants.js';
-import type { UserService } from '../service/user-service.js';
+import type { AccessService } from '../service/access/index.js';
+import type { PrivateImageService, PublicImageService } from '../service/images/index.js';
+import type { ImageVariants } from '../service/storage/index.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
@@ -19,58 +15,40 @@ import { securityHeaders } from './security-headers.js';
 import { DEFAULT_GALLERY_DIR, galleryPage } from './gallery-page.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { meRoutes } from './routes/me-routes.js';
+import type { ReadinessCheck } from './routes/readiness-check.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
 import { publicImageRoutes } from './routes/public-image-routes.js';
 
+/** What the app calls, built by the composition root (cli/compose.ts), which also closes them. */
 export interface AppServices {
   publicImages: PublicImageService;
   privateImages: PrivateImageService;
-  users: UserService;
-  readiness: ReadinessService;
+  /** The login call of the private routes; it carries the failed-login limits. */
+  access: AccessService;
+  readiness: ReadinessCheck;
   /** Thumbnails and format variants for `GET /image/{guid}/content?w=`. */
   imageVariants: ImageVariants;
 }
 
-/** The limits the app enforces, as configured (CREATE_RATE_LIMIT, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS). */
-export type RateLimits = Pick<Config, 'createRateLimit' | 'authFailureLimit' | 'authFailureWindowMs'>;
-
 export interface AppOptions {
+  /** Creates allowed per user per minute (CREATE_RATE_LIMIT). */
+  createRateLimit: number;
   /** A pino logger; the app logs nothing when absent. */
   logger?: FastifyBaseLogger;
   /** Whether X-Forwarded-For is believed (true, or a list of proxy addresses/CIDRs); see docs/SECURITY.md. */
   trustProxy?: boolean | string;
   version?: string;
-  rateLimits?: RateLimits;
   /** The built gallery page (index.html + assets/); `ui/dist` of this checkout when absent. */
   galleryDir?: string;
 }
 
-/**
- * Content-Security-Policy for every response. The API itself answers JSON and images only; the
- * policy is written for the one HTML page, the /docs UI, which loads its scripts, styles and images
- * from this origin (plus inline styles and data: images that swagger-ui uses).
- */
-const CONTENT_SECURITY_POLICY = {
-  useDefaults: false,
-  directives: {
-    defaultSrc: ["'self'"],
-    baseUri: ["'self'"],
-    connectSrc: ["'self'"],
-    fontSrc: ["'self'", 'data:'],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    imgSrc: ["'self'", 'data:'],
-    objectSrc: ["'none'"],
-    scriptSrc: ["'self'"],
-    scriptSrcAttr: ["'none'"],
-    styleSrc: ["'self'", "'unsafe-inline'"],
-  },
-};
-
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
-/** The whole HTTP API as a Fastify instance, built from services the caller owns (and closes). */
-export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
+/**
+ * The whole HTTP API as a Fastify instance, built from services the caller owns (and closes). It
+ * constructs nothing stateful itself: every limiter, cache and connection comes in through `services`.
+ */
+export async function buildApp(services: AppServices, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -93,31 +71,23 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   app.addSchema(ImageDetailSchema);
   app.addSchema(ImageListSchema);
   app.addSchema(ProblemSchema);
-  // Without explicit limits the configuration's defaults apply, read from the one place that defines them.
-  const limits = options.rateLimits ?? loadConfig({});
 
   await app.register(requestLogging);
   await app.register(errorHandler);
-  await app.register(securityHeaders, {
-    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
-    // Images are meant to be embedded by other sites (<img src>); same-origin would block that.
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-  });
+  await app.register(securityHeaders);
   // Only routes that ask for a limit (config.rateLimit) are limited; see private-image-routes.ts.
   await app.register(rateLimit, { global: false });
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
   await app.register(galleryPage, { dir: options.galleryDir ?? DEFAULT_GALLERY_DIR });
   await app.register(publicImageRoutes, { prefix: '/image', images: services.publicImages, variants: services.imageVariants });
-  // One limiter for every route that checks a password, so /me cannot be used to guess around it.
-  const authLimiter = new AuthFailureLimiter({ limit: limits.authFailureLimit, windowMs: limits.authFailureWindowMs });
   await app.register(privateImageRoutes, {
     prefix: '/image',
     images: services.privateImages,
-    users: services.users,
-    authLimiter,
-    createRateLimit: limits.createRateLimit,
+    access: services.access,
+    createRateLimit: options.createRateLimit,
   });
-  await app.register(meRoutes, { users: services.users, authLimiter });
+  // The same login call, so its failed-login limits also cover /me.
+  await app.register(meRoutes, { access: services.access });
   return app;
 }

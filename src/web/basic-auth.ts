@@ -1,8 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { AuthenticationError } from '../core/errors.js';
-import type { AuthFailureLimiter } from '../service/auth-failure-limiter.js';
-import { CredentialCache } from '../service/credential-cache.js';
-import type { UserService } from '../service/user-service.js';
+import type { AccessService } from '../service/access/index.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -23,34 +21,31 @@ export function parseBasicAuthorization(header: string | undefined): BasicCreden
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+const NEEDS_CREDENTIALS = 'This endpoint needs HTTP Basic credentials';
+
 /**
- * An onRequest hook for the private router: sets request.user or fails with 401 before the body is
- * read. Failed attempts are counted by the limiter (per client address and username); a client over
- * its limit gets 429 before any password is hashed.
+ * An onRequest hook for the private router: sets request.user or fails before the body is read.
+ * It parses the header, makes the one login call (`access.authenticate`, which applies the
+ * failed-login limits: 429 before any password is hashed) and logs a refused password.
+ * @throws AuthenticationError (401) for missing, malformed or wrong credentials; TooManyRequestsError (429)
  */
-export function basicAuth(users: UserService, limiter: AuthFailureLimiter) {
+export function basicAuth(access: AccessService) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
     const header = request.headers.authorization;
     const credentials = parseBasicAuthorization(header);
     if (credentials === undefined) {
       // A missing header is the normal first step of the Basic challenge; a garbled one is a failure.
-      if (header !== undefined) {
-        limiter.check(request.ip, undefined);
-        limiter.recordFailure(request.ip, undefined);
-      }
-      throw new AuthenticationError('This endpoint needs HTTP Basic credentials');
+      if (header !== undefined) access.refuseMalformedCredentials(request.ip, NEEDS_CREDENTIALS);
+      throw new AuthenticationError(NEEDS_CREDENTIALS);
     }
     const { username, password } = credentials;
-    request.user = await limiter.attempt(
-      request.ip,
-      username,
-      CredentialCache.keyOf(username, password),
-      () => users.verifyCredentials(username, password),
-      (error) => {
-        const failed = error instanceof AuthenticationError;
-        if (failed) request.log.info({ username: username.slice(0, 64), remote_address: request.ip }, 'authentication failed');
-        return failed;
-      },
-    );
+    try {
+      request.user = await access.authenticate(request.ip, username, password);
+    } catch (error) {
+      if (error instanceof AuthenticationError) {
+        request.log.info({ username: username.slice(0, 64), remote_address: request.ip }, 'authentication failed');
+      }
+      throw error;
+    }
   };
 }

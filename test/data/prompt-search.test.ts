@@ -3,9 +3,9 @@ import { SqlImageRepository, type ListPageQuery } from '../../src/data/image-rep
 import { migrate } from '../../src/data/migrator.js';
 import { promptSearch } from '../../src/data/migrations/005-prompt-search.js';
 import { MIGRATIONS } from '../../src/data/migrations/index.js';
-import { parsePromptSearch } from '../../src/service/prompt-search.js';
+import { parsePromptSearch } from '../../src/service/images/index.js';
 import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../support/engines.js';
-import { makeImageRecord } from '../support/factories.js';
+import { makeNewImage } from '../support/factories.js';
 
 describeEachEngine((engine) => {
   let database: EngineDatabase;
@@ -24,7 +24,7 @@ describeEachEngine((engine) => {
     const guids: Record<string, string> = {};
     for (const item of prompts) {
       const spec = typeof item === 'string' ? { prompt: item } : item;
-      const record = makeImageRecord({ prompt: spec.prompt, revisedPrompt: spec.revisedPrompt ?? null, tags: spec.tags ?? ['test'], author: spec.author ?? 'alice' });
+      const record = makeNewImage({ prompt: spec.prompt, revised_prompt: spec.revisedPrompt ?? null, tags: spec.tags ?? ['test'], author: spec.author ?? 'alice' });
       await images.insert(record);
       guids[spec.prompt] = record.guid;
     }

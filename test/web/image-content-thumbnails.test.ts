@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalImageGenerator } from '../../src/service/generators/local-generator.js';
+import { LocalImageGenerator } from '../../src/service/generation/index.js';
 import { errorPaths, expectProblem } from '../support/expect-problem.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 

@@ -1,8 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { AuthFailureLimiter } from '../../service/auth-failure-limiter.js';
-import type { UserService } from '../../service/user-service.js';
+import type { AccessService } from '../../service/access/index.js';
 import { basicAuth } from '../basic-auth.js';
 import { problem, problemResponses } from './route-schemas.js';
 
@@ -17,9 +16,8 @@ export const MeSchema = Type.Object(
 export type Me = Static<typeof MeSchema>;
 
 export interface MeRoutesOptions {
-  users: UserService;
-  /** The same limiter as the private image routes, so guessing here counts against the same allowance. */
-  authLimiter: AuthFailureLimiter;
+  /** The same login call as the private image routes, so guessing here counts against the same limits. */
+  access: AccessService;
 }
 
 /**
@@ -28,7 +26,7 @@ export interface MeRoutesOptions {
  */
 export async function meRoutes(instance: FastifyInstance, opts: MeRoutesOptions) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onRequest', basicAuth(opts.users, opts.authLimiter));
+  app.addHook('onRequest', basicAuth(opts.access));
   app.get(
     '/me',
     {

@@ -3,16 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { TooManyRequestsError } from '../../core/errors.js';
 import { ImageDetailCreateSchema, ImageDetailUpdateSchema } from '../../core/models/image.js';
-import type { AuthFailureLimiter } from '../../service/auth-failure-limiter.js';
-import type { PrivateImageService } from '../../service/private-image-service.js';
-import type { UserService } from '../../service/user-service.js';
+import type { AccessService } from '../../service/access/index.js';
+import { createImageCommand, updateTagsCommand, type PrivateImageService } from '../../service/images/index.js';
 import { basicAuth } from '../basic-auth.js';
 import { GuidParams, problem, problemResponses } from './route-schemas.js';
 
 export interface PrivateRoutesOptions {
   images: PrivateImageService;
-  users: UserService;
-  authLimiter: AuthFailureLimiter;
+  access: AccessService;
   /** Creates allowed per user per minute. */
   createRateLimit: number;
 }
@@ -52,7 +50,7 @@ const generationResponses = {
 /** Writes, behind HTTP Basic auth; the authenticated user is the author. */
 export async function privateImageRoutes(instance: FastifyInstance, opts: PrivateRoutesOptions) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onRequest', basicAuth(opts.users, opts.authLimiter));
+  app.addHook('onRequest', basicAuth(opts.access));
 
   app.post(
     '/',
@@ -88,7 +86,8 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
       },
     },
     async (request, reply) => {
-      const detail = await opts.images.create(request.user!, request.body);
+      // The body was validated by the route schema, once; here it becomes the typed command.
+      const detail = await opts.images.create(request.user!, createImageCommand(request.body));
       return reply.code(201).header('location', `${app.prefix}/${detail.guid}`).send(detail);
     },
   );
@@ -110,7 +109,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
         },
       },
     },
-    async (request) => opts.images.updateTags(request.user!, request.params.guid, request.body),
+    async (request) => opts.images.updateTags(request.user!, request.params.guid, updateTagsCommand(request.body)),
   );
 
   app.delete(

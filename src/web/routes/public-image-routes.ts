@@ -3,16 +3,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Readable } from 'node:stream';
 import { DataValidationError, RangeNotSatisfiableError } from '../../core/errors.js';
-import { ImageListQuerySchema, type ImageListQuery } from '../../core/models/image.js';
-import type { ByteRange } from '../../service/image-store.js';
-import type { ContentInfo, PublicImageService } from '../../service/public-image-service.js';
+import { ImageListQuerySchema, type ContentInfo, type ImageListQuery } from '../../core/models/image.js';
+import type { PublicImageService } from '../../service/images/index.js';
 import {
   THUMBNAIL_WIDTHS,
   isThumbnailWidth,
   variantMediaTypeFor,
+  type ByteRange,
   type ImageVariants,
   type ThumbnailWidth,
-} from '../../service/thumbnails/image-variants.js';
+} from '../../service/storage/index.js';
 import { preferredImageFormat } from '../content-negotiation.js';
 import { entityTag, ifRangeAllows, noneMatchHits, notModifiedSince, parseRange } from '../http-caching.js';
 import { GuidParams, problem, problemResponses } from './route-schemas.js';
@@ -101,18 +101,18 @@ async function sendContent(representation: Representation, request: FastifyReque
 function originalOf(service: PublicImageService, info: ContentInfo): Representation {
   return {
     digest: info.sha256,
-    lastModified: new Date(info.createdAt),
-    contentType: info.contentType,
-    prepare: async () => ({ byteSize: info.byteSize, open: (range) => service.openContent(info, range) }),
+    lastModified: new Date(info.created_at),
+    contentType: info.content_type,
+    prepare: async () => ({ byteSize: info.byte_size, open: (range) => service.openContent(info, range) }),
   };
 }
 
 /** A thumbnail `width` pixels wide in the format `Accept` prefers (docs/API.md, "Thumbnails"). */
 function variantOf(variants: ImageVariants, info: ContentInfo, width: ThumbnailWidth, accept: string | undefined): Representation {
-  const mediaType = preferredImageFormat(accept) ?? variantMediaTypeFor(info.contentType);
+  const mediaType = preferredImageFormat(accept) ?? variantMediaTypeFor(info.content_type);
   return {
     digest: variants.entityDigest(info, width, mediaType),
-    lastModified: new Date(info.createdAt),
+    lastModified: new Date(info.created_at),
     contentType: mediaType,
     prepare: () => variants.prepare(info, width, mediaType),
   };
