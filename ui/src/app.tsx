@@ -1,5 +1,4 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { ImageDetail } from './api';
 import { GridView, type GridState } from './grid-view';
 import { ImageView } from './image-view';
 import { Link } from './link';
@@ -45,10 +44,10 @@ export function App() {
   }, []);
 
   /** A created, changed or deleted image makes every cached grid stale except the one we patch. */
-  const onCreated = useCallback((image: ImageDetail) => {
+  const onCreated = useCallback(() => {
     grids.current.clear();
+    // A filtered grid may not show the new image; the unfiltered one has it first.
     if (route.view === 'grid' && (route.filters.q || route.filters.tag || route.filters.author)) navigate('/');
-    return image;
   }, [route]);
   const onChanged = useCallback(() => grids.current.clear(), []);
 
