@@ -66,7 +66,7 @@ describeEachEngine((engine) => {
 
   it('reads a word that fills the page from the newest rows, still as whole words in order', async () => {
     // Enough matches to fill a page: MySQL/MariaDB answers this from the newest rows in listing
-    // order instead of its full-text index (see MYSQL_SEARCH_WINDOW); the answer is the same.
+    // order instead of its full-text index (see SEARCH_WINDOW_ROWS); the answer is the same.
     await insert('a cat on a mat', 'a cat in a hat', 'a cat asleep', 'concatenate the cat-free strings');
     const page = await images.listPage({ limit: 2, search: parsePromptSearch('cat') });
     expect(page.images.map((image) => image.prompt)).toEqual(['concatenate the cat-free strings', 'a cat asleep']);
