@@ -151,16 +151,16 @@ export function sqliteWindowSql(query: ListPageQuery): string {
  * case-insensitive search column; accents are not folded on this path). Exact whenever it returns
  * more than `limit` rows: the first matches in listing order all lie in that window.
  */
-export function mysqlWindowSql(query: ListPageQuery): string {
+export function mysqlWindowSql(query: ListPageQuery, windowRows = SEARCH_WINDOW_ROWS): string {
   const after = query.after !== undefined;
   const author = query.author !== undefined;
   let window: string;
   if (query.tag !== undefined) {
     const where = [...(author ? ['t.author = :author'] : []), 't.tag = :tag', ...(after ? [TAG_KEYSET] : [])];
-    window = `SELECT t.image_id AS id FROM image_tag t WHERE ${where.join(' AND ')} ${TAG_ORDER} LIMIT ${SEARCH_WINDOW_ROWS}`;
+    window = `SELECT t.image_id AS id FROM image_tag t WHERE ${where.join(' AND ')} ${TAG_ORDER} LIMIT ${windowRows}`;
   } else {
     const where = [...(author ? ['i.author = :author'] : []), ...(after ? [KEYSET] : [])];
-    window = `SELECT i.id FROM image i ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${ORDER} LIMIT ${SEARCH_WINDOW_ROWS}`;
+    window = `SELECT i.id FROM image i ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${ORDER} LIMIT ${windowRows}`;
   }
   const terms = searchTerms(query);
   const where = terms.map((_, n) => `i.search_text REGEXP :window${n}`);
@@ -284,8 +284,15 @@ export class SqlImageRepository implements ImageRepository {
     const params = listingParams(query, this.db.dialect);
     let plan: SearchPlan = 'search-first';
     if (query.search !== undefined && this.db.dialect === 'mysql') {
-      const recent = await this.db.all<ImageRow>(mysqlWindowSql(query), mysqlWindowParams(query));
-      if (recent.length > query.limit) rows = recent;
+      // Two windows, the second ten times the first: InnoDB's full-text search is slow for every
+      // query that holds a common word, also when the words together are rare (two common words).
+      for (const windowRows of [SEARCH_WINDOW_ROWS, SEARCH_WINDOW_ROWS * 10]) {
+        const recent = await this.db.all<ImageRow>(mysqlWindowSql(query, windowRows), mysqlWindowParams(query));
+        if (recent.length > query.limit) {
+          rows = recent;
+          break;
+        }
+      }
     } else if (query.search !== undefined) {
       plan = await this.#searchPlan(params);
       if (plan === 'listing-first') {
