@@ -284,14 +284,14 @@ export class SqlImageRepository implements ImageRepository {
     const params = listingParams(query, this.db.dialect);
     let plan: SearchPlan = 'search-first';
     if (query.search !== undefined && this.db.dialect === 'mysql') {
-      // Two windows, the second ten times the first: InnoDB's full-text search is slow for every
-      // query that holds a common word, also when the words together are rare (two common words).
+      // InnoDB's full-text search is slow for every query that holds a common word, also when the
+      // words together are rarer (two common words): when the first window found some matches but
+      // not a page, a window ten times larger is tried before the index. A window with no match at
+      // all points to a rare word, which the index answers quickly.
       for (const windowRows of [SEARCH_WINDOW_ROWS, SEARCH_WINDOW_ROWS * 10]) {
         const recent = await this.db.all<ImageRow>(mysqlWindowSql(query, windowRows), mysqlWindowParams(query));
-        if (recent.length > query.limit) {
-          rows = recent;
-          break;
-        }
+        if (recent.length > query.limit) rows = recent;
+        if (rows !== undefined || recent.length === 0) break;
       }
     } else if (query.search !== undefined) {
       plan = await this.#searchPlan(params);
