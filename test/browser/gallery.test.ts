@@ -67,7 +67,13 @@ async function signIn(page: Page, who = BOB): Promise<void> {
   await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
 }
 
+/** Saves a screenshot once every image in the viewport has loaded (lazy ones below it are not asked for). */
 async function screenshot(page: Page, name: string): Promise<void> {
+  await page.waitForFunction(() =>
+    [...document.images]
+      .filter((img) => img.getBoundingClientRect().top < window.innerHeight && img.getBoundingClientRect().bottom > 0)
+      .every((img) => img.complete && img.naturalWidth > 0),
+  );
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 }
 
