@@ -254,9 +254,9 @@ export class SqlImageRepository implements ImageRepository {
     await this.db.transaction(async (tx) => {
       const { lastInsertId } = await tx.run(
         `INSERT INTO image (guid, prompt, filename, tags, author, content_type, byte_size, sha256, model, size,
-           revised_prompt, created_at, updated_at)
+           revised_prompt, quality, background, output_format, created_at, updated_at)
          VALUES (:guid, :prompt, :filename, :tags, :author, :content_type, :byte_size, :sha256, :model, :size,
-           :revised_prompt, :created_at, :created_at)`,
+           :revised_prompt, :quality, :background, :output_format, :created_at, :created_at)`,
         params,
       );
       // SQLite's full-text table follows the row through triggers; MySQL's index reads this column.

@@ -6,6 +6,10 @@ import { ProblemSchema } from '../core/models/problem.js';
 import type { AccessService } from '../service/access/index.js';
 import type { PrivateImageService, PublicImageService } from '../service/images/index.js';
 import type { ImageVariants } from '../service/storage/index.js';
+import type { MeteringService } from '../service/metering/index.js';
+import { MeSchema, UsageReportSchema } from '../core/models/usage.js';
+import { basicAuth } from './basic-auth.js';
+import { usageRoutes } from './routes/usage-routes.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
@@ -14,7 +18,6 @@ import { requestLogging } from './request-logging.js';
 import { securityHeaders } from './security-headers.js';
 import { DEFAULT_GALLERY_DIR, galleryPage } from './gallery-page.js';
 import { healthRoutes } from './routes/health-routes.js';
-import { meRoutes } from './routes/me-routes.js';
 import type { ReadinessCheck } from './routes/readiness-check.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
 import { publicImageRoutes } from './routes/public-image-routes.js';
@@ -25,6 +28,8 @@ export interface AppServices {
   privateImages: PrivateImageService;
   /** The login call of the private routes; it carries the failed-login limits. */
   access: AccessService;
+  /** Usage ledger, cost and quotas (GET /usage, GET /me). */
+  metering: MeteringService;
   readiness: ReadinessCheck;
   /** Thumbnails and format variants for `GET /image/{guid}/content?w=`. */
   imageVariants: ImageVariants;
@@ -71,6 +76,8 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   app.addSchema(ImageDetailSchema);
   app.addSchema(ImageListSchema);
   app.addSchema(ProblemSchema);
+  app.addSchema(UsageReportSchema);
+  app.addSchema(MeSchema);
 
   await app.register(requestLogging);
   await app.register(errorHandler);
@@ -87,7 +94,6 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     access: services.access,
     createRateLimit: options.createRateLimit,
   });
-  // The same login call, so its failed-login limits also cover /me.
-  await app.register(meRoutes, { access: services.access });
+  await app.register(usageRoutes, { metering: services.metering, authenticate: basicAuth(services.access) });
   return app;
 }

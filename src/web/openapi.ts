@@ -17,7 +17,6 @@ export const openApi = fp(
         components: { securitySchemes: { basicAuth: { type: 'http', scheme: 'basic' } } },
         tags: [
           { name: 'images', description: 'The image catalogue' },
-          { name: 'users', description: 'Who is signed in' },
           { name: 'operations', description: 'Health checks' },
         ],
       },

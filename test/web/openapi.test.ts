@@ -30,13 +30,13 @@ describe('GET /openapi.json', () => {
     expect(byId('getImageContent')).toMatchObject({ method: 'get', path: '/image/{guid}/content' });
   });
 
-  it('marks exactly the write operations and GET /me as needing Basic auth, with their statuses', async () => {
+  it('marks exactly the writes, usage and /me as needing Basic auth, with their statuses', async () => {
     const doc = (await t.app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, Operation>> };
     const ops = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
     const create = ops.find((op) => op.operationId === 'createImage')!;
     expect(create.security).toEqual([{ basicAuth: [] }]);
     expect(Object.keys(create.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '401', '413', '415']));
-    const writes = ['createImage', 'updateImageTags', 'deleteImage', 'getMe'];
+    const writes = ['createImage', 'updateImageTags', 'deleteImage', 'getUsage', 'getMe'];
     for (const op of ops) {
       if (writes.includes(op.operationId ?? '')) expect(op.security).toEqual([{ basicAuth: [] }]);
       else expect(op.security).toBeUndefined();
