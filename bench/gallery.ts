@@ -68,7 +68,7 @@ function promptOf(id: number): string {
 }
 const tagOf = (id: number) => `tag-${id % 10}`;
 
-const IMAGE_COLUMNS = ['id', 'guid', 'prompt', 'filename', 'tags', 'author', 'content_type', 'byte_size', 'sha256', 'model', 'size', 'created_at', 'updated_at'];
+const IMAGE_COLUMNS = ['id', 'guid', 'prompt', 'filename', 'object_store', 'object_key', 'tags', 'author', 'content_type', 'byte_size', 'sha256', 'model', 'size', 'created_at', 'updated_at'];
 const TAG_COLUMNS = ['image_id', 'tag', 'author', 'created_at', 'guid'];
 const FIRST_CREATED_AT = Date.UTC(2020, 0, 1);
 
@@ -78,7 +78,7 @@ function rowOf(id: number) {
   const tag = tagOf(id);
   return {
     image: {
-      id, guid, prompt: promptOf(id), filename: `${guid}.png`, tags: JSON.stringify([tag]), author: `author-${id % 5}`,
+      id, guid, prompt: promptOf(id), filename: `${guid}.png`, object_store: 'file', object_key: `${guid}.png`, tags: JSON.stringify([tag]), author: `author-${id % 5}`,
       content_type: 'image/png', byte_size: 1024, sha256: '0'.repeat(64), model: 'synthetic', size: '512x512',
       created_at: createdAt, updated_at: createdAt,
     } as Record<string, SqlValue>,

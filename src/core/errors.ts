@@ -38,6 +38,14 @@ export class ConstraintViolationError extends PixyproxyError {}
 export class PayloadTooLargeError extends PixyproxyError {}
 export class UnsupportedMediaTypeError extends PixyproxyError {}
 export class RangeNotSatisfiableError extends PixyproxyError {}
+/** The request did not arrive in full within the server's request timeout (RFC 9110 15.5.9). */
+export class RequestTimeoutError extends PixyproxyError {}
+/** The request target is longer than the server reads (RFC 9110 15.5.15). */
+export class UriTooLongError extends PixyproxyError {}
+/** An `Expect` the server cannot meet; only `100-continue` is known (RFC 9110 10.1.1). */
+export class ExpectationFailedError extends PixyproxyError {}
+/** The header section is larger than the server reads (RFC 6585 section 5). */
+export class RequestHeaderFieldsTooLargeError extends PixyproxyError {}
 export class PromptRejectedError extends PixyproxyError {}
 export class TooManyRequestsError extends PixyproxyError {}
 /** A user's quota (images per day, USD per month) would be exceeded; Retry-After is the period's end. */
@@ -47,6 +55,11 @@ export class ImageGenerationError extends PixyproxyError {}
 export class DBConnectionError extends PixyproxyError {}
 export class ServiceUnavailableError extends PixyproxyError {}
 export class GenerationTimeoutError extends PixyproxyError {}
+/**
+ * The object store holding image bytes did not answer in time, refused the connection or answered
+ * with a server error (S3 5xx, `SlowDown`). Temporary: answered 503 with `Retry-After`.
+ */
+export class ObjectStoreUnavailableError extends ServiceUnavailableError {}
 /** Raised by configuration loading; never reaches HTTP (the process exits instead). */
 export class ConfigurationError extends PixyproxyError {}
 

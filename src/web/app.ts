@@ -10,17 +10,20 @@ import type { MeteringService } from '../service/metering/index.js';
 import { MeSchema, UsageReportSchema } from '../core/models/usage.js';
 import { basicAuth } from './basic-auth.js';
 import { usageRoutes } from './routes/usage-routes.js';
+import { bodilessRequests } from './bodiless-requests.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
 import { requestIdOf } from './request-id.js';
 import { requestLogging } from './request-logging.js';
-import { securityHeaders } from './security-headers.js';
+import { requestText } from './request-text.js';
+import { clientErrorHandler, protocolRequirements } from './http-parser-errors.js';
+import { SECURITY_HEADERS, securityHeaders } from './security-headers.js';
 import { DEFAULT_GALLERY_DIR, galleryPage } from './gallery-page.js';
 import { healthRoutes } from './routes/health-routes.js';
 import type { ReadinessCheck } from './routes/readiness-check.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
-import { publicImageRoutes } from './routes/public-image-routes.js';
+import { publicImageRoutes, type ContentDeliveryOptions } from './routes/public-image-routes.js';
 
 /** What the app calls, built by the composition root (cli/compose.ts), which also closes them. */
 export interface AppServices {
@@ -45,6 +48,8 @@ export interface AppOptions {
   version?: string;
   /** The built gallery page (index.html + assets/); `ui/dist` of this checkout when absent. */
   galleryDir?: string;
+  /** CONTENT_DELIVERY and PRESIGN_EXPIRES_SECONDS; streamed when absent. */
+  contentDelivery?: ContentDeliveryOptions;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -54,6 +59,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
  * constructs nothing stateful itself: every limiter, cache and connection comes in through `services`.
  */
 export async function buildApp(services: AppServices, options: AppOptions): Promise<FastifyInstance> {
+  let appLog: FastifyBaseLogger | undefined;
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -64,7 +70,12 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     // plain 414; let them reach the route, whose schema refuses them as a 400 problem.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
     frameworkErrors: frameworkErrorHandler,
+    // Node's parser refusals (431, 414, 400, 408) become problem+json too; see http-parser-errors.ts.
+    clientErrorHandler: clientErrorHandler(SECURITY_HEADERS, () => appLog!),
+    // A missing Host is refused by our hook, as a problem, instead of by Node with a bare 400.
+    http: { requireHostHeader: false },
   });
+  appLog = app.log;
   // TypeBox validates with the same compiled schemas the services use: unknown properties are
   // rejected (Ajv's Fastify defaults drop them) and body values are never coerced, while
   // querystring and path values are converted from strings.
@@ -80,14 +91,22 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   app.addSchema(MeSchema);
 
   await app.register(requestLogging);
+  await app.register(bodilessRequests);
+  await app.register(requestText);
   await app.register(errorHandler);
   await app.register(securityHeaders);
+  await app.register(protocolRequirements);
   // Only routes that ask for a limit (config.rateLimit) are limited; see private-image-routes.ts.
   await app.register(rateLimit, { global: false });
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
   await app.register(galleryPage, { dir: options.galleryDir ?? DEFAULT_GALLERY_DIR });
-  await app.register(publicImageRoutes, { prefix: '/image', images: services.publicImages, variants: services.imageVariants });
+  await app.register(publicImageRoutes, {
+    prefix: '/image',
+    images: services.publicImages,
+    variants: services.imageVariants,
+    ...(options.contentDelivery && { contentDelivery: options.contentDelivery }),
+  });
   await app.register(privateImageRoutes, {
     prefix: '/image',
     images: services.privateImages,

@@ -3,6 +3,7 @@ import { AuthenticationError } from '../core/errors.js';
 import type { AccessService } from '../service/access/index.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export interface BasicCredentials {
   username: string;
@@ -15,7 +16,14 @@ export function parseBasicAuthorization(header: string | undefined): BasicCreden
   const match = /^Basic +(\S+) *$/i.exec(header);
   const encoded = match?.[1];
   if (encoded === undefined || encoded.length > 4096 || !BASE64.test(encoded)) return undefined;
-  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  // RFC 7617 section 2.1 (charset="UTF-8"): bytes that are not UTF-8 are malformed credentials, not
+  // U+FFFD, which would let different byte strings stand for the same password.
+  let decoded: string;
+  try {
+    decoded = STRICT_UTF8.decode(Buffer.from(encoded, 'base64'));
+  } catch {
+    return undefined;
+  }
   const colon = decoded.indexOf(':');
   if (colon <= 0) return undefined;
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };

@@ -117,8 +117,8 @@ describeEachEngine((engine) => {
       const repository = new SqlImageRepository(fresh.db);
       // Inserted before the migration: on MySQL without search_text, on SQLite without FTS triggers.
       await fresh.db.run(
-        `INSERT INTO image (guid, prompt, filename, tags, author, content_type, byte_size, sha256, created_at, updated_at)
-         VALUES (:guid, :prompt, :filename, '[]', 'alice', 'image/png', 1, :sha, :at, :at)`,
+        `INSERT INTO image (guid, prompt, filename, object_key, tags, author, content_type, byte_size, sha256, created_at, updated_at)
+         VALUES (:guid, :prompt, :filename, :filename, '[]', 'alice', 'image/png', 1, :sha, :at, :at)`,
         { guid: '3f0b6a52-8d5e-4c1e-9d62-0c8f7a3b9e41', prompt: 'an old orchard in bloom', filename: 'x.png', sha: 'a'.repeat(64), at: '2026-01-01 00:00:00.000' },
       );
       await migrate(fresh.db);

@@ -26,7 +26,7 @@ export interface CliResult extends Exit {
 }
 
 /** Runs a CLI command to completion, writing `stdin` to it. `env` is passed through `cliEnv`. */
-export function runCli(args: string[], env: Record<string, string>, stdin = ''): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string>, stdin: string | Buffer = ''): Promise<CliResult> {
   const child = spawnCli(args, cliEnv(env));
   let stdout = '';
   let stderr = '';

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { AuthenticationError, DataValidationError, RecordNotFoundError } from '../../core/errors.js';
+import { AuthenticationError, ConstraintViolationError, DataValidationError, RecordNotFoundError } from '../../core/errors.js';
 import { USERNAME_PATTERN, type User } from '../../core/models/user.js';
 import type { UserRepository } from '../../data/user-repository.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { CredentialCache } from './credential-cache.js';
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './password-hasher.js';
+import { ILL_FORMED_TEXT_MESSAGE, isWellFormedText } from '../../core/unicode-text.js';
 
 export interface AccessServiceDeps {
   users: UserRepository;
@@ -24,6 +25,12 @@ function checkNewCredentials(username: string, password: string): void {
   if (!USERNAME.test(username)) {
     throw new DataValidationError('Usernames are 1-64 characters of A-Z, a-z, 0-9, ".", "_" and "-"', {
       errors: [{ path: '/username', message: 'must match ' + USERNAME_PATTERN }],
+    });
+  }
+  // A lone surrogate would be hashed as U+FFFD, so the password would also match other inputs.
+  if (!isWellFormedText(password)) {
+    throw new DataValidationError('Passwords must be well-formed Unicode text', {
+      errors: [{ path: '/password', message: ILL_FORMED_TEXT_MESSAGE }],
     });
   }
   if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
@@ -153,11 +160,18 @@ export class AccessService {
   /**
    * On first start (no users at all) creates `admin`, with the given password or a random one.
    * Returns the generated password so the caller can hand it to the operator; never logged here.
+   * Several instances starting at once on one database may all see no users: the one whose insert
+   * wins creates `admin`, the others find it taken and carry on (created: false).
    */
   async ensureInitialAdmin(password: string | undefined): Promise<{ created: boolean; generatedPassword?: string }> {
     if ((await this.#users.count()) > 0) return { created: false };
     const generated = password === undefined ? randomBytes(18).toString('base64url') : undefined;
-    await this.addUser('admin', password ?? generated!, { isAdmin: true });
+    try {
+      await this.addUser('admin', password ?? generated!, { isAdmin: true });
+    } catch (error) {
+      if (error instanceof ConstraintViolationError) return { created: false };
+      throw error;
+    }
     return generated === undefined ? { created: true } : { created: true, generatedPassword: generated };
   }
 }

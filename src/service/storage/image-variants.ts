@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { InternalServerError, ServiceUnavailableError } from '../../core/errors.js';
-import type { ByteRange, ImageStore } from './image-store.js';
+import type { ObjectLocation } from '../../core/models/image.js';
+import type { ByteRange } from './image-store.js';
+import type { ImageStorage } from './image-storage.js';
 import { ImageTooLargeError, type ImageResizer, type VariantMediaType } from './image-resizer.js';
 
 /** The widths `GET /image/{guid}/content?w=` accepts (docs/API.md), smallest first. */
@@ -24,12 +26,15 @@ const EXTENSIONS: Record<VariantMediaType, string> = {
   'image/png': 'png',
   'image/jpeg': 'jpg',
 };
-/** `{original filename}.w{width}.v{version}.{ext}`: the original's name first, so its owner is plain. */
+/**
+ * `{original object key}.w{width}.v{version}.{ext}`: the original's key first, so its owner is plain.
+ * A variant lives in the same store as its original (file or S3), under the same prefix.
+ */
 const VARIANT_NAME = /^(.+)\.w(\d+)\.v\d+\.(avif|webp|png|jpg)$/;
 
-/** The original's stored file name for a variant's, or undefined for a name that is not a variant. */
-export function originalFilenameOf(filename: string): string | undefined {
-  return VARIANT_NAME.exec(filename)?.[1];
+/** The original's object key for a variant's, or undefined for a key that is not a variant. */
+export function originalKeyOf(key: string): string | undefined {
+  return VARIANT_NAME.exec(key)?.[1];
 }
 
 /** The media types a variant of an original in `contentType` may be encoded in, best first. */
@@ -38,9 +43,8 @@ export function variantMediaTypeFor(contentType: string): VariantMediaType {
 }
 
 /** What identifies the original a variant is made from (a subset of the content info). */
-export interface VariantSource {
+export interface VariantSource extends ObjectLocation {
   guid: string;
-  filename: string;
   /** Hex sha-256 of the original's bytes. */
   sha256: string;
 }
@@ -68,23 +72,25 @@ const RETRY_AFTER_SECONDS = 2;
  * most `concurrency` resizes run, `queue` more wait, and past that the caller gets 503.
  */
 export class ImageVariants {
-  readonly #store: ImageStore;
+  readonly #storage: ImageStorage;
   readonly #resizer: ImageResizer;
   readonly #limits: VariantLimits;
   readonly #inFlight = new Map<string, Promise<Uint8Array>>();
   readonly #waiting: (() => void)[] = [];
   #active = 0;
 
-  constructor(store: ImageStore, resizer: ImageResizer, limits: VariantLimits) {
-    this.#store = store;
+  constructor(storage: ImageStorage, resizer: ImageResizer, limits: VariantLimits) {
+    this.#storage = storage;
     this.#resizer = resizer;
     this.#limits = limits;
   }
 
-  /** Every file name a variant of `filename` can have, for deleting an image with its variants. */
-  static filenamesOf(filename: string): string[] {
+  /** Every location a variant of the original at `location` can have, for deleting an image with its variants. */
+  static locationsOf(location: ObjectLocation): ObjectLocation[] {
     const types = Object.keys(EXTENSIONS) as VariantMediaType[];
-    return THUMBNAIL_WIDTHS.flatMap((width) => types.map((type) => variantFilename(filename, width, type)));
+    return THUMBNAIL_WIDTHS.flatMap((width) =>
+      types.map((type) => ({ object_store: location.object_store, object_key: variantKey(location.object_key, width, type) })),
+    );
   }
 
   /**
@@ -102,22 +108,25 @@ export class ImageVariants {
    * @throws InternalServerError when the original is missing from the store or over the pixel cap.
    */
   async prepare(source: VariantSource, width: ThumbnailWidth, mediaType: VariantMediaType): Promise<PreparedVariant> {
-    const filename = variantFilename(source.filename, width, mediaType);
-    const stored = await this.#store.stat(filename);
+    // In the original's store (the row's object_store), so variants work wherever the original is.
+    const store = this.#storage.storeFor(source.object_store);
+    const key = variantKey(source.object_key, width, mediaType);
+    const stored = await store.stat(key);
     if (stored !== undefined) {
       return {
         byteSize: stored.size,
         open: async (range) => {
-          const stream = await this.#store.open(filename, range);
-          if (stream === undefined) throw missing(source, filename);
+          const stream = await store.open(key, range);
+          if (stream === undefined) throw missing(source, key);
           return stream;
         },
       };
     }
-    let making = this.#inFlight.get(filename);
+    const flightKey = `${source.object_store}:${key}`;
+    let making = this.#inFlight.get(flightKey);
     if (making === undefined) {
-      making = this.#make(source, filename, width, mediaType).finally(() => this.#inFlight.delete(filename));
-      this.#inFlight.set(filename, making);
+      making = this.#make(source, key, width, mediaType).finally(() => this.#inFlight.delete(flightKey));
+      this.#inFlight.set(flightKey, making);
     }
     const bytes = await making;
     return {
@@ -126,7 +135,7 @@ export class ImageVariants {
     };
   }
 
-  async #make(source: VariantSource, filename: string, width: ThumbnailWidth, mediaType: VariantMediaType): Promise<Uint8Array> {
+  async #make(source: VariantSource, key: string, width: ThumbnailWidth, mediaType: VariantMediaType): Promise<Uint8Array> {
     await this.#acquire();
     try {
       const original = await this.#readOriginal(source);
@@ -139,7 +148,7 @@ export class ImageVariants {
       }
       // Written whole and atomically: a reader never sees half a variant, and two instances making
       // the same one write the same bytes.
-      await this.#store.put(filename, bytes);
+      await this.#storage.storeFor(source.object_store).put(key, bytes);
       return bytes;
     } finally {
       this.#release();
@@ -147,8 +156,8 @@ export class ImageVariants {
   }
 
   async #readOriginal(source: VariantSource): Promise<Uint8Array> {
-    const stream = await this.#store.open(source.filename);
-    if (stream === undefined) throw missing(source, source.filename);
+    const stream = await this.#storage.open(source);
+    if (stream === undefined) throw missing(source, source.object_key);
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
@@ -175,12 +184,12 @@ export class ImageVariants {
   }
 }
 
-function variantFilename(filename: string, width: number, mediaType: VariantMediaType): string {
-  return `${filename}.w${width}.v${VARIANT_ENCODING_VERSION}.${EXTENSIONS[mediaType]}`;
+function variantKey(originalKey: string, width: number, mediaType: VariantMediaType): string {
+  return `${originalKey}.w${width}.v${VARIANT_ENCODING_VERSION}.${EXTENSIONS[mediaType]}`;
 }
 
-function missing(source: VariantSource, filename: string): InternalServerError {
+function missing(source: VariantSource, key: string): InternalServerError {
   return new InternalServerError('An unexpected error occurred', {
-    cause: new Error(`the bytes of image ${source.guid} (${filename}) are missing from the store`),
+    cause: new Error(`the bytes of image ${source.guid} (${source.object_store}:${key}) are missing from the store`),
   });
 }

@@ -46,6 +46,14 @@ function singleValued(headers: FastifyRequest['headers']) {
   };
 }
 
+/** How GET /image/{guid}/content hands out bytes: CONTENT_DELIVERY and PRESIGN_EXPIRES_SECONDS. */
+export interface ContentDeliveryOptions {
+  mode: 'stream' | 'redirect';
+  presignExpiresSeconds: number;
+}
+
+const STREAM: ContentDeliveryOptions = { mode: 'stream', presignExpiresSeconds: 300 };
+
 /**
  * One representation of an image's content: the original or a variant. Its entity tag and
  * modification time are known up front, so a conditional request is answered 304 before the bytes
@@ -58,9 +66,14 @@ interface Representation {
   contentType: string;
   /** Size and a way to open the bytes; for a variant this finds or makes it. */
   prepare(): Promise<{ byteSize: number; open(range?: ByteRange): Promise<Readable> }>;
+  /**
+   * A presigned URL of the bytes for `CONTENT_DELIVERY=redirect`, or undefined when the store cannot
+   * mint one (the file store). Only the original has one: a variant may not exist yet, so it is streamed.
+   */
+  presign?(options: { expiresInSeconds: number; cacheControl: string }): Promise<string | undefined>;
 }
 
-async function sendContent(representation: Representation, request: FastifyRequest, reply: FastifyReply) {
+async function sendContent(representation: Representation, request: FastifyRequest, reply: FastifyReply, delivery: ContentDeliveryOptions) {
   const etag = entityTag(representation.digest);
   const { lastModified } = representation;
   const headers = singleValued(request.headers);
@@ -74,7 +87,8 @@ async function sendContent(representation: Representation, request: FastifyReque
     return reply.code(304).send();
   }
   const content = await representation.prepare();
-  const range = !ifRangeAllows(headers['if-range'], etag, lastModified)
+  // RFC 9110 14.2: Range is ignored for any method but GET, so HEAD answers what GET without Range would.
+  const range = request.method !== 'GET' || !ifRangeAllows(headers['if-range'], etag, lastModified)
     ? ({ kind: 'none' } as const)
     : parseRange(headers.range, content.byteSize);
   if (range.kind === 'unsatisfiable') {
@@ -82,8 +96,14 @@ async function sendContent(representation: Representation, request: FastifyReque
     reply.header('content-range', `bytes */${content.byteSize}`);
     throw new RangeNotSatisfiableError(`The image has ${content.byteSize} bytes; the requested range lies outside them`);
   }
-  // Opened before any header commits to success, so a missing file is a plain 500. HEAD and 304
-  // never open the bytes.
+  if (delivery.mode === 'redirect' && request.method === 'GET' && representation.presign !== undefined) {
+    // Minted after the lookup, so only existing images get a URL, and never stored. The object's own
+    // answer carries the immutable caching; the redirect itself must not outlive the URL's signature.
+    const url = await representation.presign({ expiresInSeconds: delivery.presignExpiresSeconds, cacheControl: IMMUTABLE });
+    if (url !== undefined) return reply.code(302).header('location', url).header('cache-control', 'no-store').send();
+  }
+  // Opened before any header commits to success, so a missing object is a plain 500 and an unreachable
+  // store a 503. HEAD and 304 never open the bytes (a variant's HEAD makes it, to know its size).
   const bytes = request.method === 'HEAD' ? undefined : await content.open(range.kind === 'range' ? range.range : undefined);
   reply.header('etag', etag).header('last-modified', lastModified.toUTCString()).header('cache-control', IMMUTABLE);
   reply.header('x-content-type-options', 'nosniff');
@@ -104,6 +124,7 @@ function originalOf(service: PublicImageService, info: ContentInfo): Representat
     lastModified: new Date(info.created_at),
     contentType: info.content_type,
     prepare: async () => ({ byteSize: info.byte_size, open: (range) => service.openContent(info, range) }),
+    presign: (options) => service.presignContent(info, options),
   };
 }
 
@@ -148,9 +169,13 @@ const ContentQuery = Type.Object(
 );
 
 /** GET /image, /image/{guid}, /image/{guid}/content: public and read-only. */
-export async function publicImageRoutes(instance: FastifyInstance, opts: { images: PublicImageService; variants: ImageVariants }) {
+export async function publicImageRoutes(
+  instance: FastifyInstance,
+  opts: { images: PublicImageService; variants: ImageVariants; contentDelivery?: ContentDeliveryOptions },
+) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { images } = opts;
+  const delivery = opts.contentDelivery ?? STREAM;
 
   app.get(
     '/',
@@ -204,7 +229,11 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
       416: problem('The range lies outside the image'),
       ...problemResponses,
       500: problem('Unexpected server fault, also an original too large to make a thumbnail of'),
-      503: problem('The database is unavailable, or too many thumbnails are being made (`Retry-After`)'),
+      503: problem(
+        'The database or the object store holding the bytes is unavailable or slower than STORE_TIMEOUT_MS ' +
+          '(`DBConnectionError`, `ObjectStoreUnavailableError`), or too many thumbnails are being made; ' +
+          'retry after `Retry-After` seconds',
+      ),
     },
   };
   const contentHandler = async (request: FastifyRequest<{ Params: { guid: string }; Querystring: { w?: number } }>, reply: FastifyReply) => {
@@ -214,7 +243,7 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
     if (w !== undefined) reply.header('vary', 'Accept');
     const info = await images.getContentInfo(request.params.guid);
     const representation = w === undefined ? originalOf(images, info) : variantOf(opts.variants, info, w, request.headers.accept);
-    return sendContent(representation, request, reply);
+    return sendContent(representation, request, reply, delivery);
   };
 
   // HEAD is its own route: Fastify's automatic HEAD route would set Content-Length to the length of
@@ -236,11 +265,21 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
       preValidation: checkThumbnailWidth,
       schema: {
         ...contentSchema,
+        response: {
+          ...contentSchema.response,
+          302: {
+            description:
+              'Only with `CONTENT_DELIVERY=redirect` and bytes in S3: `Location` is a presigned URL of the object, ' +
+              'minted for this request and valid `PRESIGN_EXPIRES_SECONDS`; `Cache-Control: no-store`',
+          },
+        },
         operationId: 'getImageContent',
         summary: "The image's bytes",
         description:
           'Served like a CDN origin: strong `ETag`, `Last-Modified`, `Cache-Control: immutable`, conditional ' +
-          'requests (304), `HEAD`, and single `Range` requests (206/416).',
+          'requests (304), `HEAD`, and single `Range` requests (206/416), streamed from the store the image ' +
+          'is kept in. With `CONTENT_DELIVERY=redirect`, a GET for bytes kept in S3 that is not answered 304 ' +
+          'is answered 302 to a presigned URL instead.',
       },
     },
     contentHandler,

@@ -119,6 +119,7 @@ describe('AccessService.addUser', () => {
   it.each([
     ['a username with a space', 'bad name', PASSWORD, '/username'],
     ['a password under 8 characters', 'bob', 'short', '/password'],
+    ['a password with a lone surrogate', 'bob', 'correct \ud800 horse', '/password'],
   ])('rejects %s with DataValidationError', async (_case, username, password, path) => {
     const error = await service.addUser(username, password).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataValidationError);
@@ -146,6 +147,14 @@ describe('AccessService.ensureInitialAdmin', () => {
     const fresh = accessServiceOver(new InMemoryUserRepository());
     expect(await fresh.ensureInitialAdmin('configured admin secret')).toEqual({ created: true });
     await expect(fresh.authenticate(CLIENT, 'admin', 'configured admin secret')).resolves.toMatchObject({ is_admin: true });
+  });
+
+  it('lets one of several instances starting at once create admin, and the others carry on', async () => {
+    const shared = new InMemoryUserRepository();
+    // Every instance counts no users before any of them inserts.
+    const results = await Promise.all([1, 2, 3].map(() => accessServiceOver(shared).ensureInitialAdmin('configured admin secret')));
+    expect(results.filter((result) => result.created)).toHaveLength(1);
+    expect(await shared.count()).toBe(1);
   });
 
   it('creates nothing when any user exists', async () => {

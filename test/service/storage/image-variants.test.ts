@@ -3,8 +3,10 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ServiceUnavailableError } from '../../../src/core/errors.js';
 import {
+  ImageStorage,
   ImageTooLargeError,
   ImageVariants,
+  type ImageStore,
   SharpResizer,
   type ImageResizer,
   type ResizeRequest,
@@ -32,14 +34,19 @@ class GatedResizer implements ImageResizer {
 async function storedSource(store: InMemoryImageStore, name = 'a'): Promise<VariantSource> {
   const bytes = Buffer.from(`original ${name}`);
   await store.put(`${name}.png`, bytes);
-  return { guid: name, filename: `${name}.png`, sha256: 'b'.repeat(64) };
+  return { guid: name, object_store: store.kind, object_key: `${name}.png`, sha256: 'b'.repeat(64) };
+}
+
+/** The storage entry point over one in-memory store. */
+function storageOf(store: InMemoryImageStore): ImageStorage {
+  return new ImageStorage([store], 'file');
 }
 
 describe('ImageVariants', () => {
   it('shares one resize between concurrent requests for the same variant', async () => {
     const store = new InMemoryImageStore();
     const resizer = new GatedResizer();
-    const variants = new ImageVariants(store, resizer, { concurrency: 1, queue: 0 });
+    const variants = new ImageVariants(storageOf(store), resizer, { concurrency: 1, queue: 0 });
     const source = await storedSource(store);
     const first = variants.prepare(source, 128, 'image/webp');
     const second = variants.prepare(source, 128, 'image/webp');
@@ -52,7 +59,7 @@ describe('ImageVariants', () => {
   it('answers 503 with Retry-After once the running and waiting resizes are at their bounds', async () => {
     const store = new InMemoryImageStore();
     const resizer = new GatedResizer();
-    const variants = new ImageVariants(store, resizer, { concurrency: 1, queue: 1 });
+    const variants = new ImageVariants(storageOf(store), resizer, { concurrency: 1, queue: 1 });
     const source = await storedSource(store);
     const running = variants.prepare(source, 128, 'image/webp');
     const waiting = variants.prepare(source, 256, 'image/webp');
@@ -69,20 +76,34 @@ describe('ImageVariants', () => {
     const resizer = new GatedResizer();
     resizer.release();
     const source = await storedSource(store);
-    await new ImageVariants(store, resizer, { concurrency: 1, queue: 0 }).prepare(source, 256, 'image/avif');
+    await new ImageVariants(storageOf(store), resizer, { concurrency: 1, queue: 0 }).prepare(source, 256, 'image/avif');
     // A second instance (another process sharing the store) finds it.
-    const again = await new ImageVariants(store, resizer, { concurrency: 1, queue: 0 }).prepare(source, 256, 'image/avif');
+    const again = await new ImageVariants(storageOf(store), resizer, { concurrency: 1, queue: 0 }).prepare(source, 256, 'image/avif');
     expect(resizer.calls).toHaveLength(1);
     const chunks: Buffer[] = [];
     for await (const chunk of await again.open()) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('image/avif:256:original a');
   });
 
-  it('names every file a variant of an original can have, all led by the original name', () => {
-    const names = ImageVariants.filenamesOf('a.png');
-    expect(names).toContain('a.png.w128.v1.avif');
-    expect(names).toContain('a.png.w1024.v1.webp');
-    expect(names.every((n: string) => n.startsWith('a.png.w'))).toBe(true);
+  it("keeps a variant in the store its original's row names, not the store new images go to", async () => {
+    const files = new InMemoryImageStore();
+    const bucket = Object.assign(new InMemoryImageStore(), { kind: 's3' }) as unknown as InMemoryImageStore & ImageStore;
+    const resizer = new GatedResizer();
+    resizer.release();
+    await bucket.put('prefix/a.png', Buffer.from('original a'));
+    const source: VariantSource = { guid: 'a', object_store: 's3', object_key: 'prefix/a.png', sha256: 'b'.repeat(64) };
+    await new ImageVariants(new ImageStorage([files, bucket], 'file'), resizer, { concurrency: 1, queue: 0 }).prepare(source, 128, 'image/webp');
+    expect([...bucket.files.keys()].sort()).toEqual(['prefix/a.png', 'prefix/a.png.w128.v1.webp']);
+    expect(files.files.size).toBe(0);
+  });
+
+  it('names every location a variant of an original can have, in its store, all led by the original key', () => {
+    const locations = ImageVariants.locationsOf({ object_store: 's3', object_key: 'p/a.png' });
+    const keys = locations.map((location) => location.object_key);
+    expect(keys).toContain('p/a.png.w128.v1.avif');
+    expect(keys).toContain('p/a.png.w1024.v1.webp');
+    expect(keys.every((key: string) => key.startsWith('p/a.png.w'))).toBe(true);
+    expect(locations.every((location) => location.object_store === 's3')).toBe(true);
   });
 });
 
