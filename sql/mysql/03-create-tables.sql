@@ -47,12 +47,15 @@ CREATE TABLE image (
   quality VARCHAR(16) NULL,
   background VARCHAR(16) NULL,
   output_format VARCHAR(8) NULL,
+  -- prompt and revised prompt for GET /image?q=, in a case- and accent-insensitive NO PAD collation (migration 005)
+  search_text TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_nopad_ci NULL,
   PRIMARY KEY (id),
   UNIQUE KEY image_guid_uq (guid),
   UNIQUE KEY image_filename_uq (filename),
   UNIQUE KEY image_object_uq (object_store, object_key),
   KEY image_listing_idx (created_at, guid),
-  KEY image_author_listing_idx (author, created_at, guid)
+  KEY image_author_listing_idx (author, created_at, guid),
+  FULLTEXT KEY image_search_ft (search_text)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
 CREATE TABLE image_tag (
@@ -131,4 +134,5 @@ VALUES (1, 'initial schema: user, image, image_tag', UTC_TIMESTAMP(3)),
   (2, 'exact text comparison: NO PAD binary collations on MySQL', UTC_TIMESTAMP(3)),
   (3, 'image bytes location: object_store, object_key', UTC_TIMESTAMP(3)),
   (4, 'image options, usage ledger, user quotas and quota reservations', UTC_TIMESTAMP(3)),
+  (5, 'prompt search: image_fts (SQLite FTS5) / image.search_text FULLTEXT (MySQL)', UTC_TIMESTAMP(3)),
   (7, 'idempotency keys of POST /image', UTC_TIMESTAMP(3));

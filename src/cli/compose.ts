@@ -42,8 +42,10 @@ import {
   ContentCache,
   FileImageStore,
   ImageStorage,
+  ImageVariants,
   OrphanSweeper,
   S3ImageStore,
+  SharpResizer,
   StorageMigration,
   sweepGraceMs,
   type ImageStore,
@@ -205,8 +207,13 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       closers.push(() => clearInterval(sweep));
     }
 
+    const imageVariants = new ImageVariants(storage, new SharpResizer(config.thumbnailMaxInputPixels), {
+      concurrency: config.thumbnailConcurrency,
+      queue: config.thumbnailQueue,
+    });
     const services: AppServices = {
       publicImages: new PublicImageService(images, storage, new ContentCache(config.contentCacheBytes)),
+      imageVariants,
       privateImages,
       metering,
       creation: new ImageCreationService({ jobs, idempotencyKeys, findImage: async (guid) => {

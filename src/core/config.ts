@@ -95,6 +95,12 @@ export interface Config {
    */
   generationLockMs: number;
   redis: RedisConfig | undefined;
+  /** Thumbnail resizes running at once (THUMBNAIL_CONCURRENCY). */
+  thumbnailConcurrency: number;
+  /** Thumbnail resizes waiting for a slot before 503 (THUMBNAIL_QUEUE). */
+  thumbnailQueue: number;
+  /** Largest original, in pixels, a thumbnail is made of (THUMBNAIL_MAX_INPUT_PIXELS). */
+  thumbnailMaxInputPixels: number;
   /** Creates allowed per user per minute. */
   createRateLimit: number;
   /** Failed Basic-auth attempts allowed per client address and per username in authFailureWindowMs. */
@@ -337,6 +343,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     generationWorker: boolean(env, 'GENERATION_WORKER', true),
     generationLockMs: integer(env, 'GENERATION_LOCK_MS', 30_000, 1000, 600_000),
     redis: redisConfig(env),
+    thumbnailConcurrency: integer(env, 'THUMBNAIL_CONCURRENCY', 2, 1, 1000),
+    thumbnailQueue: integer(env, 'THUMBNAIL_QUEUE', 200, 0, 100_000),
+    // 16384 x 16384 is libvips' own default cap; 50 MP covers every size a provider makes (at most 4096 x 4096).
+    thumbnailMaxInputPixels: integer(env, 'THUMBNAIL_MAX_INPUT_PIXELS', 50_000_000, 1, 268_402_689),
     createRateLimit: integer(env, 'CREATE_RATE_LIMIT', 30, 1, 1_000_000),
     authFailureLimit: integer(env, 'AUTH_FAILURE_LIMIT', 10, 1, 1_000_000),
     authFailureWindowMs: integer(env, 'AUTH_FAILURE_WINDOW_MS', 15 * 60_000, 1000, 86_400_000),

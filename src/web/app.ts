@@ -6,6 +6,7 @@ import { JobSchema } from '../core/models/job.js';
 import { ProblemSchema } from '../core/models/problem.js';
 import type { AccessService } from '../service/access/index.js';
 import type { ImageCreationService, PrivateImageService, PublicImageService } from '../service/images/index.js';
+import type { ImageVariants } from '../service/storage/index.js';
 import type { MeteringService } from '../service/metering/index.js';
 import { MeSchema, UsageReportSchema } from '../core/models/usage.js';
 import { basicAuth } from './basic-auth.js';
@@ -19,6 +20,7 @@ import { requestLogging } from './request-logging.js';
 import { requestText } from './request-text.js';
 import { clientErrorHandler, protocolRequirements } from './http-parser-errors.js';
 import { SECURITY_HEADERS, securityHeaders } from './security-headers.js';
+import { DEFAULT_GALLERY_DIR, galleryPage } from './gallery-page.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import type { ReadinessCheck } from './routes/readiness-check.js';
@@ -36,6 +38,8 @@ export interface AppServices {
   /** Usage ledger, cost and quotas (GET /usage, GET /me). */
   metering: MeteringService;
   readiness: ReadinessCheck;
+  /** Thumbnails and format variants for `GET /image/{guid}/content?w=`. */
+  imageVariants: ImageVariants;
 }
 
 export interface AppOptions {
@@ -51,6 +55,8 @@ export interface AppOptions {
    * in this process. Built by the composition root; `skipOnError` stays off, so Redis down is a 503.
    */
   rateLimitStore?: FastifyRateLimitStoreCtor;
+  /** The built gallery page (index.html + assets/); `ui/dist` of this checkout when absent. */
+  galleryDir?: string;
   /** CONTENT_DELIVERY and PRESIGN_EXPIRES_SECONDS; streamed when absent. */
   contentDelivery?: ContentDeliveryOptions;
 }
@@ -104,9 +110,11 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   await app.register(rateLimit, { global: false, ...(options.rateLimitStore && { store: options.rateLimitStore }) });
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
+  await app.register(galleryPage, { dir: options.galleryDir ?? DEFAULT_GALLERY_DIR });
   await app.register(publicImageRoutes, {
     prefix: '/image',
     images: services.publicImages,
+    variants: services.imageVariants,
     ...(options.contentDelivery && { contentDelivery: options.contentDelivery }),
   });
   await app.register(privateImageRoutes, {

@@ -45,6 +45,8 @@ function recording(db: Database): { db: Database; last: () => { sql: string; par
     last = { sql, params };
     return db.all<T>(sql, params);
   };
+  // The search-plan count goes through get(); it is not the query whose plan is checked.
+  proxy.get = <T>(sql: string, params: SqlParams = {}) => db.get<T>(sql, params);
   return { db: proxy, last: () => last ?? { sql: '', params: {} } };
 }
 
@@ -101,6 +103,35 @@ describeEachEngine((engine) => {
     ['the tag filter', { tag: 'cat' }, 'image_tag_listing_idx'],
     ['the tag and author filters', { tag: 'cat', author: 'bob' }, 'image_tag_author_listing_idx'],
   ];
+
+  // SQLite's planner, left alone, reads every full-text match and sorts them; past the threshold the
+  // repository reads the newest rows from the listing index and asks the full-text index only for
+  // their id range, so a common word costs a window of rows, not the whole match list.
+  const searchCases: Array<[string, Omit<ListPageQuery, 'after' | 'limit'>, string]> = [
+    ['a common search word', {}, 'image_listing_idx'],
+    ['a common search word with the author filter', { author: 'bob' }, 'image_author_listing_idx'],
+    ['a common search word with the tag filter', { tag: 'cat' }, 'image_tag_listing_idx'],
+  ];
+  for (const [name, filters, index] of searchCases) {
+    it.skipIf(engine.name !== 'sqlite')(`reads ${name} from the newest rows of ${index} once matches pass the search-first threshold`, async () => {
+      await new SqlImageRepository(recorder.db, 100).listPage({ limit: 50, ...filters, search: { words: ['lighthouse'], phrases: [] } });
+      const { sql, params } = recorder.last();
+      const details = (await e.db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)).map((row) => row.detail);
+      expect(details).toContain('MATERIALIZE w');
+      expect(details.some((d) => d.includes(`USING`) && d.includes(index))).toBe(true);
+      // The full-text index is asked for a rowid range (FTS5's `><` constraint), never a whole table scanned.
+      expect(details.some((d) => /image_fts VIRTUAL TABLE INDEX \d+:M\d*></.test(d))).toBe(true);
+      expect(details.filter((d) => /^SCAN (image|image_tag) *$/.test(d))).toEqual([]);
+    });
+  }
+
+  it.skipIf(engine.name !== 'sqlite')('reads a rare search word from the full-text index and sorts only its matches', async () => {
+    await repo.listPage({ limit: 50, search: { words: ['study'], phrases: [['study', '7']] } });
+    const { sql, params } = recorder.last();
+    const plan = await planOf(e.db, sql, params);
+    expect(plan.some((step) => step.table === 'image_fts')).toBe(true);
+    expect(plan.some((step) => step.index === 'image_listing_idx')).toBe(false);
+  });
 
   for (const [name, filters, index] of cases) {
     for (const withCursor of [false, true]) {

@@ -149,6 +149,14 @@ export const ImageListQuerySchema = Type.Object(
     ),
     tag: Type.Optional(TagSchema),
     author: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only images by this username' })),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description:
+          'Full-text search over prompt and revised prompt: every word must match (case-insensitive, accent-insensitive on SQLite and with MySQL/MariaDB\'s Unicode collation); a "quoted phrase" matches as a phrase',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

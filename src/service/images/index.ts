@@ -15,3 +15,4 @@ export {
   type CreateResponse,
   type ImageCreationDeps,
 } from './image-creation-service.js';
+export { parsePromptSearch, SEARCH_MAX_TERMS } from './prompt-search.js';

@@ -6,7 +6,7 @@ import { silentLogger, type ServiceLogger } from '../../core/service-logger.js';
 import type { ImageRepository } from '../../data/image-repository.js';
 import { resolveImageOptions, type ImageGenerator, type ImageOptions, type ModelPolicy, type EndUserIds } from '../generation/index.js';
 import type { MeteringService, Reservation } from '../metering/index.js';
-import type { ImageStorage } from '../storage/index.js';
+import { ImageVariants, type ImageStorage } from '../storage/index.js';
 import type { CreateImageCommand, UpdateTagsCommand } from './image-commands.js';
 import { findImage, imageNotFound } from './image-lookup.js';
 import { assertMayModifyImage } from './image-permissions.js';
@@ -149,7 +149,21 @@ export class PrivateImageService {
   async delete(actor: User, guid: string): Promise<void> {
     const current = await this.#findModifiable(actor, guid);
     if (!(await this.#images.deleteByGuid(current.guid))) throw imageNotFound(guid);
-    await this.#removeQuietly(current);
+    // Thumbnails are kept beside the original, in its store. When the store refused the original, it
+    // will refuse them too: they are left, like the original, to the orphan sweep, which removes any
+    // variant whose original has no row (also one made while this delete ran).
+    if (await this.#removeQuietly(current)) await this.#removeVariantsQuietly(current);
+  }
+
+  async #removeVariantsQuietly(original: ObjectLocation): Promise<void> {
+    const results = await Promise.allSettled(ImageVariants.locationsOf(original).map((variant) => this.#storage.remove(variant)));
+    const failed = results.filter((result) => result.status === 'rejected');
+    if (failed.length > 0) {
+      this.#log.warn(
+        { err: failed[0]!.reason, store: original.object_store, key: original.object_key, failed: failed.length },
+        'could not remove thumbnails; the orphan sweep will',
+      );
+    }
   }
 
   async #findModifiable(actor: User, guid: string): Promise<StoredImage> {
@@ -163,12 +177,15 @@ export class PrivateImageService {
     return new Date(Math.max(now, Date.parse(previous) + 1)).toISOString();
   }
 
-  async #removeQuietly({ object_store, object_key }: ObjectLocation): Promise<void> {
+  /** False when the store failed (the failure is logged); true when the bytes are gone. */
+  async #removeQuietly({ object_store, object_key }: ObjectLocation): Promise<boolean> {
     const where = { store: object_store, key: object_key };
     try {
       if (!(await this.#storage.remove({ object_store, object_key }))) this.#log.warn(where, 'image bytes were already missing from the store');
+      return true;
     } catch (error) {
       this.#log.warn({ err: error, ...where }, 'could not remove image bytes; the orphan sweep will');
+      return false;
     }
   }
 }

@@ -14,6 +14,7 @@ import type { ByteRange, ContentCache, ImageStorage } from '../storage/index.js'
 import { normaliseTags } from './image-commands.js';
 import { findImage } from './image-lookup.js';
 import { decodeCursor, encodeCursor } from './listing-cursor.js';
+import { parsePromptSearch } from './prompt-search.js';
 
 /** Read-only access to the catalogue and the bytes; everything here is public. */
 export class PublicImageService {
@@ -40,6 +41,7 @@ export class PublicImageService {
       ...(query.after !== undefined && { after: decodeCursor(query.after) }),
       ...(query.tag !== undefined && { tag: normaliseTags([query.tag])[0]! }),
       ...(query.author !== undefined && { author: query.author }),
+      ...(query.q !== undefined && { search: parsePromptSearch(query.q) }),
     });
     return { images: page.images.map(imageDetailOf), ...(page.nextKey && { nextCursor: encodeCursor(page.nextKey) }) };
   }

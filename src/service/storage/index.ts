@@ -16,3 +16,16 @@ export {
   type MigrationProgress,
   type MigrationSummary,
 } from './storage-migration.js';
+export {
+  ImageVariants,
+  THUMBNAIL_WIDTHS,
+  isThumbnailWidth,
+  originalKeyOf,
+  variantMediaTypeFor,
+  type PreparedVariant,
+  type ThumbnailWidth,
+  type VariantLimits,
+  type VariantSource,
+} from './image-variants.js';
+export { ImageTooLargeError, type ImageResizer, type ResizeRequest, type VariantMediaType } from './image-resizer.js';
+export { SharpResizer } from './sharp/sharp-resizer.js';

@@ -1,6 +1,7 @@
 import type { ImageRepository } from '../../data/image-repository.js';
 import type { ImageStore } from './image-store.js';
 import { silentLogger, type ServiceLogger } from '../../core/service-logger.js';
+import { originalKeyOf } from './image-variants.js';
 
 /**
  * A create writes the bytes, then commits the row. A crash between the two leaves an object no row
@@ -103,9 +104,11 @@ export class OrphanSweeper {
 
   async #sweepBatch(store: ImageStore, keys: string[], options: { dryRun: boolean; graceMs: number }, report: SweepReport): Promise<void> {
     report.scanned += keys.length;
-    const withRow = await this.#images.existingObjectKeys(store.kind, keys);
+    // A thumbnail belongs to its original, in the same store: it stays while the original's row does.
+    const ownerOf = (key: string) => originalKeyOf(key) ?? key;
+    const withRow = await this.#images.existingObjectKeys(store.kind, [...new Set(keys.map(ownerOf))]);
     for (const key of keys) {
-      if (withRow.has(key)) continue;
+      if (withRow.has(ownerOf(key))) continue;
       const stored = await store.stat(key);
       if (stored === undefined) continue;
       if (stored.modifiedAt.getTime() > this.#now() - options.graceMs) {
@@ -115,7 +118,7 @@ export class OrphanSweeper {
       report.orphans += 1;
       if (options.dryRun) continue;
       // The row may have committed since the batch was checked: look again right before deleting.
-      if ((await this.#images.existingObjectKeys(store.kind, [key])).has(key)) {
+      if ((await this.#images.existingObjectKeys(store.kind, [ownerOf(key)])).has(ownerOf(key))) {
         report.orphans -= 1;
         continue;
       }

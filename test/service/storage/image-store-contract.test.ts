@@ -126,6 +126,17 @@ describeEachStore((kind) => {
       expect(await listAll(store)).toEqual([young]);
     });
 
+    it("keeps a thumbnail while its original's row names it in this store and removes one whose original has no row", async () => {
+      const original = await stored(true);
+      const kept = `${original}.w256.v1.webp`;
+      const orphan = `${opened.keyFor(makeNewImage().filename)}.w128.v1.avif`;
+      await store.put(kept, randomBytes(16));
+      await store.put(orphan, randomBytes(16));
+      const report = await sweeper({ clockAheadMs: HOUR_MS }).sweep();
+      expect(report).toMatchObject({ scanned: 3, orphans: 1, removed: 1 });
+      expect((await listAll(store)).sort()).toEqual([original, kept].sort());
+    });
+
     it('removes nothing on a dry run but reports the same counts', async () => {
       await stored(false);
       const report = await sweeper({ clockAheadMs: HOUR_MS }).sweep({ dryRun: true });

@@ -119,6 +119,17 @@ describeS3('content with IMAGE_STORE=s3', () => {
     expect(await bucket.keys()).not.toContain(`img/${doomed.guid}.png`);
   });
 
+  it('keeps a thumbnail in the bucket beside its original and deletes it with the image', async () => {
+    const image = await t.createImage(auth);
+    const response = await t.app.inject({ url: `/image/${image.guid}/content?w=128`, headers: { accept: 'image/webp' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('image/webp');
+    expect(await bucket.keys()).toContain(`img/${image.guid}.png.w128.v1.webp`);
+    const deleted = await t.app.inject({ method: 'DELETE', url: `/image/${image.guid}`, headers: { authorization: auth } });
+    expect(deleted.statusCode).toBe(204);
+    expect((await bucket.keys()).filter((key) => key.startsWith(`img/${image.guid}`))).toEqual([]);
+  });
+
   it('reads images written to the file store before IMAGE_STORE became s3 from the file store', async () => {
     // The row names the store, so the file store keeps serving what it holds.
     const fileStore = t.context.storage.storeFor('file');
@@ -169,6 +180,13 @@ describeS3('content with CONTENT_DELIVERY=redirect', () => {
     const head = await t.app.inject({ method: 'HEAD', url: `/image/${guid}/content` });
     expect(head.statusCode).toBe(200);
     expect(head.headers['content-length']).toBe(String(bytes.length));
+  });
+
+  it('streams a thumbnail rather than redirecting: it may not exist until this request makes it', async () => {
+    const response = await t.app.inject({ url: `/image/${guid}/content?w=128`, headers: { accept: 'image/webp' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('image/webp');
+    expect(response.headers['location']).toBeUndefined();
   });
 
   it('mints no URL for an unknown guid: 404 problem+json', async () => {

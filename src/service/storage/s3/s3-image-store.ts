@@ -20,7 +20,7 @@ import type { ByteRange, ImageStore, StoredFile, StoredTemporary } from '../imag
 // Keys are the configured prefix plus a name the service generated from a guid. Anything else in the
 // bucket (other applications' objects under a shared prefix) is never listed, so never swept.
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', webp: 'image/webp' };
+const CONTENT_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', webp: 'image/webp', avif: 'image/avif' };
 /** Seconds a client is asked to wait after the store failed; a store outage is rarely shorter. */
 const RETRY_AFTER_SECONDS = 5;
 
