@@ -87,6 +87,8 @@ export interface SerializedError {
   errors?: FieldError[];
 }
 
+// Every class a job may fail with, by name. Kept complete by test/core/errors.test.ts, which
+// round-trips each exported PixyproxyError subclass: a class missing here would come back as a 500.
 const ERROR_CLASSES: Readonly<Record<string, new (message: string, options?: PixyproxyErrorOptions) => PixyproxyError>> = {
   BadRequestError,
   DataValidationError,
@@ -98,16 +100,23 @@ const ERROR_CLASSES: Readonly<Record<string, new (message: string, options?: Pix
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   RangeNotSatisfiableError,
+  RequestTimeoutError,
+  UriTooLongError,
+  ExpectationFailedError,
+  RequestHeaderFieldsTooLargeError,
   PromptRejectedError,
   IdempotencyKeyReusedError,
   IdempotencyKeyInUseError,
   TooManyRequestsError,
+  QuotaExceededError,
   InternalServerError,
   ImageGenerationError,
   DBConnectionError,
   ServiceUnavailableError,
   SharedStateUnavailableError,
   GenerationTimeoutError,
+  ObjectStoreUnavailableError,
+  ConfigurationError,
 };
 
 /** Any error as a SerializedError; what is not ours becomes an InternalServerError without its message. */
