@@ -4,7 +4,7 @@ import { deserializeError, PixyproxyError, serializeError } from '../../src/core
 
 type ErrorClass = new (message: string, options?: errors.PixyproxyErrorOptions) => PixyproxyError;
 
-const errorClasses = Object.entries(errors).filter(
+const errorClasses = (Object.entries(errors) as [string, unknown][]).filter(
   (entry): entry is [string, ErrorClass] =>
     typeof entry[1] === 'function' && entry[1].prototype instanceof PixyproxyError,
 );
