@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { KEY_USAGE, keyCommand } from './cli/key-command.js';
 import { passwordFromPrompt, passwordFromStdin } from './cli/read-password.js';
 import { openContext, type Context } from './compose.js';
 import { describeDatabase, loadConfig, type Config } from './core/config.js';
@@ -20,7 +21,8 @@ Commands:
   user passwd NAME [--password-stdin]
                                      change a user's password
   user list                          list users
-  user remove NAME                   remove a user (their images stay)
+  user remove NAME                   remove a user (their images stay; their API keys go)
+${KEY_USAGE}
 
 Configuration comes from the environment and a .env file in the working directory; see README.md.`;
 
@@ -106,6 +108,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'user':
       return userCommand(config, rest);
+    case 'key':
+      return keyCommand(rest, (fn) => withContext(config, fn));
     case 'doctor': {
       const { values } = parseArgs({ args: rest, options: { 'dry-run': { type: 'boolean', default: false } } });
       const dryRun = values['dry-run'];

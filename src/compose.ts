@@ -1,11 +1,13 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from './core/config.js';
+import { SqlApiKeyRepository } from './data/api-key-repository.js';
 import type { Database } from './data/database.js';
 import { SqlImageRepository } from './data/image-repository.js';
 import { migrate, type MigrationReport } from './data/migrator.js';
 import { openDatabase } from './data/open-database.js';
 import { SqlUserRepository } from './data/user-repository.js';
+import { ApiKeyService } from './service/access/api-key-service.js';
 import { GenerationLimiter } from './service/generation-limiter.js';
 import { createGenerator } from './service/generators/create-generator.js';
 import type { ImageGenerator } from './service/image-generator.js';
@@ -25,6 +27,8 @@ export interface Context {
   store: FileImageStore;
   generator: ImageGenerator;
   services: AppServices;
+  /** API keys: bearer tokens that act as their user (`pixyproxy key`, bearer auth). */
+  apiKeys: ApiKeyService;
   /** Removes image files whose row never committed (start-up and `pixyproxy doctor`). */
   sweeper: OrphanSweeper;
   migration: MigrationReport;
@@ -63,8 +67,14 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       users,
       readiness: new ReadinessService(db),
     };
+    const apiKeys = new ApiKeyService(new SqlApiKeyRepository(db), { log });
     const sweeper = new OrphanSweeper({ store, images, log });
-    return { config, db, store, generator, services, sweeper, migration, close: () => db.close() };
+    const close = async () => {
+      // Pending "last used" times are written while the database is still open.
+      await apiKeys.flush();
+      await db.close();
+    };
+    return { config, db, store, generator, services, apiKeys, sweeper, migration, close };
   } catch (error) {
     await db.close();
     throw error;
