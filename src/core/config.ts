@@ -52,6 +52,11 @@ export interface Config {
   authCacheTtlMs: number;
   trustProxy: boolean | string;
   shutdownTimeoutMs: number;
+  /**
+   * The public origin (PUBLIC_BASE_URL, no trailing slash) for absolute image URLs in /v1 answers;
+   * undefined: derived from each request.
+   */
+  publicBaseUrl: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -145,6 +150,16 @@ function databaseConfig(env: Env, dataDir: string, cwd: string): DatabaseConfig 
   throw new ConfigurationError('DATABASE_URL must start with sqlite: or mysql://');
 }
 
+function publicBaseUrl(env: Env): string | undefined {
+  const raw = present(env, 'PUBLIC_BASE_URL');
+  if (raw === undefined) return undefined;
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+    throw new ConfigurationError(`PUBLIC_BASE_URL must be an http or https URL without query or fragment, got "${raw}"`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 function trustProxy(env: Env): boolean | string {
   const raw = present(env, 'TRUST_PROXY');
   if (raw === undefined) return false;
@@ -203,6 +218,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     authCacheTtlMs: integer(env, 'AUTH_CACHE_TTL_MS', 60_000, 0, 86_400_000),
     trustProxy: trustProxy(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
+    publicBaseUrl: publicBaseUrl(env),
   };
 }
 
