@@ -7,8 +7,8 @@ import type { DatabaseConfig } from '../src/core/config.js';
 import { SqlImageRepository } from '../src/data/image-repository.js';
 import { migrate } from '../src/data/migrator.js';
 import { openDatabase } from '../src/data/open-database.js';
-import { PrivateImageService } from '../src/service/private-image-service.js';
-import { FileImageStore } from '../src/service/storage/file-image-store.js';
+import { PrivateImageService } from '../src/service/images/index.js';
+import { FileImageStore } from '../src/service/storage/index.js';
 
 /** What the cases need to know about a prepared database. */
 export interface BenchData {

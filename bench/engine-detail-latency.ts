@@ -15,13 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { openContext } from '../src/compose.js';
+import { openContext } from '../src/cli/compose.js';
 import { loadConfig } from '../src/core/config.js';
 import { SqlImageRepository } from '../src/data/image-repository.js';
-import { LocalImageGenerator } from '../src/service/generators/local-generator.js';
-import { silentLogger } from '../src/service/service-logger.js';
+import { LocalImageGenerator } from '../src/service/generation/index.js';
+import { silentLogger } from '../src/core/service-logger.js';
 import { buildApp } from '../src/web/app.js';
-import { makeImageRecord } from '../test/support/factories.js';
+import { makeNewImage } from '../test/support/factories.js';
 import { createTestDatabase, MysqlTestServer } from '../test/support/mysql-server.js';
 
 const { values } = parseArgs({
@@ -49,13 +49,14 @@ interface Result {
 /** Child process: the app on databaseUrl with IMAGES rows; prints {address, guids} and serves until killed. */
 async function serveApp(databaseUrl: string): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'pixyproxy-bench-'));
-  const context = await openContext(loadConfig({ DATA_DIR: dir, DATABASE_URL: databaseUrl }), silentLogger, {
+  const config = loadConfig({ DATA_DIR: dir, DATABASE_URL: databaseUrl });
+  const context = await openContext(config, silentLogger, {
     generator: new LocalImageGenerator({ width: 64, height: 64 }),
   });
-  const app = await buildApp(context.services);
+  const app = await buildApp(context.services, { createRateLimit: config.createRateLimit });
   const repo = new SqlImageRepository(context.db);
   const guids: string[] = [];
-  for (let i = 0; i < IMAGES; i += 1) guids.push((await repo.insert(makeImageRecord({ tags: ['bench'] }))).guid);
+  for (let i = 0; i < IMAGES; i += 1) guids.push((await repo.insert(makeNewImage({ tags: ['bench'] }))).guid);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   process.stdout.write(`${JSON.stringify({ address, guids })}\n`);
   process.once('SIGTERM', () => {

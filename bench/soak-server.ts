@@ -4,15 +4,15 @@
  * time since the previous one.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { openContext } from '../src/compose.js';
+import { openContext } from '../src/cli/compose.js';
 import { loadConfig } from '../src/core/config.js';
-import { silentLogger } from '../src/service/service-logger.js';
+import { silentLogger } from '../src/core/service-logger.js';
 import { buildApp } from '../src/web/app.js';
 
 const config = loadConfig(process.env);
 const context = await openContext(config, silentLogger);
-await context.services.users.ensureInitialAdmin(config.adminPassword);
-const app = await buildApp(context.services, { rateLimits: config });
+await context.services.access.ensureInitialAdmin(config.adminPassword);
+const app = await buildApp(context.services, { createRateLimit: config.createRateLimit });
 const address = await app.listen({ host: '127.0.0.1', port: 0 });
 
 const delay = monitorEventLoopDelay({ resolution: 10 });

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Context } from '../compose.js';
+import type { Context } from './compose.js';
 import { ConfigurationError } from '../core/errors.js';
 import type { ApiKey } from '../core/models/api-key.js';
 
@@ -40,7 +40,7 @@ export async function keyCommand(
         ...(values.label !== undefined && { label: values.label }),
         ...(values['expires-in'] !== undefined && { expires_in: values['expires-in'] }),
       };
-      const key = await withContext((c) => c.apiKeys.create(argument, input));
+      const key = await withContext((c) => c.services.apiKeys.create(argument, input));
       console.error(
         `created API key ${key.id} for ${argument}${key.expires_at === null ? '' : `, expires ${key.expires_at}`}; ` +
           'its token (below) is shown only this once',
@@ -50,7 +50,7 @@ export async function keyCommand(
     }
     case 'list': {
       if (!argument) throw new ConfigurationError('key list needs a NAME');
-      const keys = await withContext((c) => c.apiKeys.list(argument));
+      const keys = await withContext((c) => c.services.apiKeys.list(argument));
       const now = new Date();
       console.log(['id', 'prefix', 'label', 'created', 'expires', 'last_used', 'state'].join('\t'));
       for (const key of keys) {
@@ -61,7 +61,7 @@ export async function keyCommand(
     }
     case 'revoke': {
       if (!argument) throw new ConfigurationError('key revoke needs an ID');
-      await withContext((c) => c.apiKeys.revoke(argument));
+      await withContext((c) => c.services.apiKeys.revoke(argument));
       console.log(`revoked API key ${argument}`);
       return;
     }

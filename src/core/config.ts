@@ -228,3 +228,8 @@ export function describeDatabase(database: DatabaseConfig): string {
   const user = database.user ? `${encodeURIComponent(database.user)}:***@` : '';
   return `mysql://${user}${database.host}:${database.port}/${database.database}`;
 }
+
+/** The image models clients may choose (GET /v1/models), the default first: the configured generator's model. */
+export function imageModelsOf(config: Pick<Config, 'generator' | 'openai'>): string[] {
+  return [config.generator === 'local' ? 'local' : config.openai.model];
+}

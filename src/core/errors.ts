@@ -1,6 +1,6 @@
 /**
- * Every failure pixyproxy understands is a PixyproxyError subclass. The HTTP status of each lives in
- * one table (STATUS_BY_ERROR) so the web layer never decides statuses case by case.
+ * Every failure pixyproxy understands is a PixyproxyError subclass. Core knows no transport: the HTTP
+ * status of each class lives in one table in the web layer (web/problem.ts, STATUS_BY_ERROR).
  */
 
 export interface FieldError {
@@ -31,7 +31,6 @@ export abstract class PixyproxyError extends Error {
 export class BadRequestError extends PixyproxyError {}
 export class DataValidationError extends PixyproxyError {}
 export class AuthenticationError extends PixyproxyError {}
-export class UnauthorizedError extends PixyproxyError {}
 export class OperationNotAllowedError extends PixyproxyError {}
 export class RecordNotFoundError extends PixyproxyError {}
 export class EndpointNotFoundError extends PixyproxyError {}
@@ -48,47 +47,6 @@ export class ServiceUnavailableError extends PixyproxyError {}
 export class GenerationTimeoutError extends PixyproxyError {}
 /** Raised by configuration loading; never reaches HTTP (the process exits instead). */
 export class ConfigurationError extends PixyproxyError {}
-
-type ErrorClass = abstract new (...args: never[]) => PixyproxyError;
-
-const STATUS_BY_ERROR: ReadonlyArray<readonly [ErrorClass, number, string]> = [
-  [BadRequestError, 400, 'Bad Request'],
-  [DataValidationError, 400, 'Invalid Data'],
-  [AuthenticationError, 401, 'Authentication Required'],
-  [UnauthorizedError, 401, 'Unauthorized'],
-  [OperationNotAllowedError, 403, 'Operation Not Allowed'],
-  [RecordNotFoundError, 404, 'Record Not Found'],
-  [EndpointNotFoundError, 404, 'Endpoint Not Found'],
-  [ConstraintViolationError, 409, 'Constraint Violation'],
-  [PayloadTooLargeError, 413, 'Payload Too Large'],
-  [UnsupportedMediaTypeError, 415, 'Unsupported Media Type'],
-  [RangeNotSatisfiableError, 416, 'Range Not Satisfiable'],
-  [PromptRejectedError, 422, 'Prompt Rejected'],
-  [TooManyRequestsError, 429, 'Too Many Requests'],
-  [InternalServerError, 500, 'Internal Server Error'],
-  [ImageGenerationError, 502, 'Image Generation Failed'],
-  [DBConnectionError, 503, 'Database Unavailable'],
-  [ServiceUnavailableError, 503, 'Service Unavailable'],
-  [GenerationTimeoutError, 504, 'Image Generation Timed Out'],
-  [ConfigurationError, 500, 'Internal Server Error'],
-];
-
-export interface ErrorStatus {
-  status: number;
-  title: string;
-}
-
-const UNKNOWN: ErrorStatus = { status: 500, title: 'Internal Server Error' };
-
-/** The status and title an error is answered with; anything not ours is a 500. */
-export function statusOf(error: unknown): ErrorStatus {
-  if (error instanceof PixyproxyError) {
-    for (const [cls, status, title] of STATUS_BY_ERROR) {
-      if (error instanceof cls) return { status, title };
-    }
-  }
-  return UNKNOWN;
-}
 
 /** Default seconds for Retry-After on retryable failures that did not set their own. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;

@@ -1,6 +1,6 @@
-import type { ImageDetail, ImageRecord, NewImageRecord } from '../core/models/image.js';
+import type { NewImage, StoredImage } from '../core/models/image.js';
 import type { Database, Queryable, SqlParams } from './database.js';
-import { IMAGE_COLUMNS, imageDetailFromRow, imageRecordFromRow, type ImageRow } from './image-row.js';
+import { IMAGE_COLUMNS, rowParamsOf, storedImageFromRow, type ImageRow } from './image-row.js';
 import { toSqlTime } from './sql-time.js';
 
 /** Position in the newest-first listing: the last row of the previous page. */
@@ -17,17 +17,22 @@ export interface ListPageQuery {
 }
 
 export interface ListPageResult {
-  images: ImageDetail[];
+  images: StoredImage[];
   /** Key of the last image returned when more rows follow it. */
   nextKey?: ListingKey;
 }
 
+/**
+ * The catalogue's rows. Every method speaks `StoredImage` (core/models/image.ts); SQL and row
+ * mapping stay behind it. Throws DBConnectionError / ConstraintViolationError from the adapters.
+ */
 export interface ImageRepository {
-  insert(image: NewImageRecord): Promise<ImageDetail>;
-  findByGuid(guid: string): Promise<ImageRecord | undefined>;
+  /** Writes the row and its tags in one transaction; returns what was written (`updated_at` = `created_at`). */
+  insert(image: NewImage): Promise<StoredImage>;
+  findByGuid(guid: string): Promise<StoredImage | undefined>;
   listPage(query: ListPageQuery): Promise<ListPageResult>;
   /** Replaces the tag set; undefined when no image has this guid. */
-  updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<ImageDetail | undefined>;
+  updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<StoredImage | undefined>;
   /** True when a row was deleted. */
   deleteByGuid(guid: string): Promise<boolean>;
   /** Which of these filenames belong to a row; for the orphan-file sweep. */
@@ -88,64 +93,51 @@ async function insertTags(tx: Queryable, owner: TagOwner, tags: readonly string[
 export class SqlImageRepository implements ImageRepository {
   constructor(private readonly db: Database) {}
 
-  async insert(image: NewImageRecord): Promise<ImageDetail> {
-    const createdAt = toSqlTime(image.createdAt);
-    const row = await this.db.transaction(async (tx) => {
+  async insert(image: NewImage): Promise<StoredImage> {
+    const params = rowParamsOf(image);
+    await this.db.transaction(async (tx) => {
       const { lastInsertId } = await tx.run(
         `INSERT INTO image (guid, prompt, filename, tags, author, content_type, byte_size, sha256, model, size,
            revised_prompt, created_at, updated_at)
-         VALUES (:guid, :prompt, :filename, :tags, :author, :contentType, :byteSize, :sha256, :model, :size,
-           :revisedPrompt, :createdAt, :createdAt)`,
-        {
-          guid: image.guid,
-          prompt: image.prompt,
-          filename: image.filename,
-          tags: JSON.stringify(image.tags),
-          author: image.author,
-          contentType: image.contentType,
-          byteSize: image.byteSize,
-          sha256: image.sha256,
-          model: image.model,
-          size: image.size,
-          revisedPrompt: image.revisedPrompt,
-          createdAt,
-        },
+         VALUES (:guid, :prompt, :filename, :tags, :author, :content_type, :byte_size, :sha256, :model, :size,
+           :revised_prompt, :created_at, :created_at)`,
+        params,
       );
-      await insertTags(tx, { imageId: lastInsertId, guid: image.guid, author: image.author, createdAt }, image.tags);
-      return tx.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE id = :id`, { id: lastInsertId });
+      const owner = { imageId: lastInsertId, guid: image.guid, author: image.author, createdAt: params['created_at'] as string };
+      await insertTags(tx, owner, image.tags);
     });
-    if (row === undefined) throw new Error(`inserted image ${image.guid} could not be read back`);
-    return imageDetailFromRow(row);
+    // What was written is what is stored: no read back. Times are RFC 3339 with milliseconds, the
+    // precision both engines keep (DATETIME(3), sortable text).
+    return { ...image, tags: [...image.tags], updated_at: image.created_at };
   }
 
-  async findByGuid(guid: string): Promise<ImageRecord | undefined> {
+  async findByGuid(guid: string): Promise<StoredImage | undefined> {
     const row = await this.db.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
-    return row === undefined ? undefined : imageRecordFromRow(row);
+    return row === undefined ? undefined : storedImageFromRow(row);
   }
 
   async listPage(query: ListPageQuery): Promise<ListPageResult> {
     const rows = await this.db.all<ImageRow>(listingSql(query), listingParams(query));
-    const images = rows.slice(0, query.limit).map(imageDetailFromRow);
+    const images = rows.slice(0, query.limit).map(storedImageFromRow);
     const last = images.at(-1);
     if (rows.length <= query.limit || last === undefined) return { images };
     return { images, nextKey: { createdAt: last.created_at, guid: last.guid } };
   }
 
-  async updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<ImageDetail | undefined> {
-    const row = await this.db.transaction(async (tx) => {
-      const current = await tx.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
-      if (current === undefined) return undefined;
+  async updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<StoredImage | undefined> {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
+      if (row === undefined) return undefined;
+      const current = storedImageFromRow(row);
       await tx.run('UPDATE image SET tags = :tags, updated_at = :updatedAt WHERE id = :id', {
         tags: JSON.stringify(tags),
         updatedAt: toSqlTime(updatedAt),
-        id: current.id,
+        id: row.id,
       });
-      await tx.run('DELETE FROM image_tag WHERE image_id = :id', { id: current.id });
-      const createdAt = toSqlTime(imageDetailFromRow(current).created_at);
-      await insertTags(tx, { imageId: current.id, guid, author: current.author, createdAt }, tags);
-      return tx.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE id = :id`, { id: current.id });
+      await tx.run('DELETE FROM image_tag WHERE image_id = :id', { id: row.id });
+      await insertTags(tx, { imageId: row.id, guid, author: current.author, createdAt: toSqlTime(current.created_at) }, tags);
+      return { ...current, tags: [...tags], updated_at: updatedAt };
     });
-    return row === undefined ? undefined : imageDetailFromRow(row);
   }
 
   async deleteByGuid(guid: string): Promise<boolean> {

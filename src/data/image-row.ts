@@ -1,5 +1,6 @@
-import type { ImageDetail, ImageRecord } from '../core/models/image.js';
-import { fromSqlTime } from './sql-time.js';
+import type { NewImage, StoredImage } from '../core/models/image.js';
+import type { SqlParams } from './database.js';
+import { fromSqlTime, toSqlTime } from './sql-time.js';
 
 /** An `image` row as both drivers return it. */
 export interface ImageRow {
@@ -22,7 +23,8 @@ export interface ImageRow {
 export const IMAGE_COLUMNS =
   'id, guid, prompt, filename, tags, author, content_type, byte_size, sha256, model, size, revised_prompt, created_at, updated_at';
 
-export function imageDetailFromRow(row: ImageRow): ImageDetail {
+/** The one row -> model mapping: tags from their JSON text, times from the SQL literal to RFC 3339. */
+export function storedImageFromRow(row: ImageRow): StoredImage {
   return {
     guid: row.guid,
     prompt: row.prompt,
@@ -31,6 +33,7 @@ export function imageDetailFromRow(row: ImageRow): ImageDetail {
     author: row.author,
     content_type: row.content_type,
     byte_size: Number(row.byte_size),
+    sha256: row.sha256,
     model: row.model,
     size: row.size,
     revised_prompt: row.revised_prompt,
@@ -39,6 +42,7 @@ export function imageDetailFromRow(row: ImageRow): ImageDetail {
   };
 }
 
-export function imageRecordFromRow(row: ImageRow): ImageRecord {
-  return { detail: imageDetailFromRow(row), sha256: row.sha256 };
+/** The one model -> row mapping, as named parameters for the INSERT (column names are the keys). */
+export function rowParamsOf(image: NewImage): SqlParams {
+  return { ...image, tags: JSON.stringify(image.tags), created_at: toSqlTime(image.created_at) };
 }

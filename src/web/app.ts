@@ -1,69 +1,56 @@
 import rateLimit from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
-import { loadConfig, type Config } from '../core/config.js';
+import { ApiKeyListSchema, ApiKeySchema, CreatedApiKeySchema } from '../core/models/api-key.js';
 import { ImageDetailSchema, ImageListSchema } from '../core/models/image.js';
 import { ProblemSchema } from '../core/models/problem.js';
-import { AuthFailureLimiter } from '../service/auth-failure-limiter.js';
-import type { PrivateImageService } from '../service/private-image-service.js';
-import type { PublicImageService } from '../service/public-image-service.js';
-import type { ReadinessService } from '../service/readiness-service.js';
-import type { UserService } from '../service/user-service.js';
+import type { AccessService, ApiKeyService } from '../service/access/index.js';
+import type { PrivateImageService, PublicImageService } from '../service/images/index.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
 import { requestIdOf } from './request-id.js';
 import { requestLogging } from './request-logging.js';
 import { securityHeaders } from './security-headers.js';
+import { apiKeyRoutes } from './routes/api-key-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { openAIRoutes } from './routes/openai-routes.js';
+import type { ReadinessCheck } from './routes/readiness-check.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
 import { publicImageRoutes } from './routes/public-image-routes.js';
 
+/** What the app calls, built by the composition root (cli/compose.ts), which also closes them. */
 export interface AppServices {
   publicImages: PublicImageService;
   privateImages: PrivateImageService;
-  users: UserService;
-  readiness: ReadinessService;
+  /** The login call of the private routes; it carries the failed-login limits. */
+  access: AccessService;
+  /** The caller's own API keys (/me/keys). */
+  apiKeys: ApiKeyService;
+  readiness: ReadinessCheck;
 }
 
-/** The limits the app enforces, as configured (CREATE_RATE_LIMIT, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS). */
-export type RateLimits = Pick<Config, 'createRateLimit' | 'authFailureLimit' | 'authFailureWindowMs'>;
-
 export interface AppOptions {
+  /** Creates allowed per user per minute (CREATE_RATE_LIMIT). */
+  createRateLimit: number;
   /** A pino logger; the app logs nothing when absent. */
   logger?: FastifyBaseLogger;
   /** Whether X-Forwarded-For is believed (true, or a list of proxy addresses/CIDRs); see docs/SECURITY.md. */
   trustProxy?: boolean | string;
   version?: string;
-  rateLimits?: RateLimits;
+  /** PUBLIC_BASE_URL: the origin of the image URLs /v1 answers; derived from each request when absent. */
+  publicBaseUrl?: string | undefined;
+  /** The image models /v1 clients may choose, the default first (default: the local generator's). */
+  imageModels?: readonly string[];
 }
-
-/**
- * Content-Security-Policy for every response. The API itself answers JSON and images only; the
- * policy is written for the one HTML page, the /docs UI, which loads its scripts, styles and images
- * from this origin (plus inline styles and data: images that swagger-ui uses).
- */
-const CONTENT_SECURITY_POLICY = {
-  useDefaults: false,
-  directives: {
-    defaultSrc: ["'self'"],
-    baseUri: ["'self'"],
-    connectSrc: ["'self'"],
-    fontSrc: ["'self'", 'data:'],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    imgSrc: ["'self'", 'data:'],
-    objectSrc: ["'none'"],
-    scriptSrc: ["'self'"],
-    scriptSrcAttr: ["'none'"],
-    styleSrc: ["'self'", "'unsafe-inline'"],
-  },
-};
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
-/** The whole HTTP API as a Fastify instance, built from services the caller owns (and closes). */
-export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
+/**
+ * The whole HTTP API as a Fastify instance, built from services the caller owns (and closes). It
+ * constructs nothing stateful itself: every limiter, cache and connection comes in through `services`.
+ */
+export async function buildApp(services: AppServices, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -83,19 +70,17 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   // into a string that fails validation with 400 instead of the 415 the API promises.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('user', null);
+  app.decorateRequest('authScheme', null);
   app.addSchema(ImageDetailSchema);
   app.addSchema(ImageListSchema);
   app.addSchema(ProblemSchema);
-  // Without explicit limits the configuration's defaults apply, read from the one place that defines them.
-  const limits = options.rateLimits ?? loadConfig({});
+  app.addSchema(ApiKeySchema);
+  app.addSchema(ApiKeyListSchema);
+  app.addSchema(CreatedApiKeySchema);
 
   await app.register(requestLogging);
   await app.register(errorHandler);
-  await app.register(securityHeaders, {
-    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
-    // Images are meant to be embedded by other sites (<img src>); same-origin would block that.
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-  });
+  await app.register(securityHeaders);
   // Only routes that ask for a limit (config.rateLimit) are limited; see private-image-routes.ts.
   await app.register(rateLimit, { global: false });
   await app.register(openApi, { version: options.version ?? '0.0.0' });
@@ -104,9 +89,18 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   await app.register(privateImageRoutes, {
     prefix: '/image',
     images: services.privateImages,
-    users: services.users,
-    authLimiter: new AuthFailureLimiter({ limit: limits.authFailureLimit, windowMs: limits.authFailureWindowMs }),
-    createRateLimit: limits.createRateLimit,
+    access: services.access,
+    createRateLimit: options.createRateLimit,
+  });
+  await app.register(apiKeyRoutes, { prefix: '/me/keys', access: services.access, apiKeys: services.apiKeys });
+  await app.register(openAIRoutes, {
+    prefix: '/v1',
+    access: services.access,
+    privateImages: services.privateImages,
+    publicImages: services.publicImages,
+    models: options.imageModels ?? ['local'],
+    publicBaseUrl: options.publicBaseUrl,
+    createRateLimit: options.createRateLimit,
   });
   return app;
 }

@@ -1,4 +1,4 @@
-import type { ByteRange } from '../service/image-store.js';
+import type { ByteRange } from '../service/storage/index.js';
 
 /** Strong entity tag from the sha-256 of the bytes, which never change for a guid. */
 export function entityTag(sha256: string): string {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DEFAULT_RETRY_AFTER_SECONDS, statusOf, type PixyproxyError } from '../core/errors.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, type PixyproxyError } from '../core/errors.js';
 import type { OpenAIError } from '../core/models/openai-images.js';
-import { asPixyproxyError } from './problem.js';
+import { asPixyproxyError, statusOf } from './problem.js';
 
 export interface OpenAIErrorResponse {
   status: number;
@@ -63,6 +63,9 @@ export function sendOpenAIError(error: unknown, request: FastifyRequest, reply: 
   else request.log.debug({ error: ours.name, detail: body.error.message }, 'request refused');
   if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
   if (shouldRetry !== undefined) reply.header('x-should-retry', String(shouldRetry));
-  if (status === 401) reply.header('www-authenticate', 'Bearer realm="pixyproxy"');
+  // RFC 6750 section 3: the challenge names the bearer scheme, with `invalid_token` when one was refused.
+  if (status === 401) {
+    reply.header('www-authenticate', request.authScheme === 'bearer' ? 'Bearer realm="pixyproxy", error="invalid_token"' : 'Bearer realm="pixyproxy"');
+  }
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }

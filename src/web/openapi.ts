@@ -14,7 +14,12 @@ export const openApi = fp(
           version: opts.version,
           description: 'Generate images from text prompts, catalogue them and serve them. Errors are RFC 9457 problem+json.',
         },
-        components: { securitySchemes: { basicAuth: { type: 'http', scheme: 'basic' } } },
+        components: {
+          securitySchemes: {
+            basicAuth: { type: 'http', scheme: 'basic' },
+            bearerAuth: { type: 'http', scheme: 'bearer', description: 'A pixyproxy API key (`pxy_...`), see /me/keys' },
+          },
+        },
         tags: [
           { name: 'images', description: 'The image catalogue' },
           { name: 'operations', description: 'Health checks' },

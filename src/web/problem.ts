@@ -1,17 +1,69 @@
 import {
+  AuthenticationError,
   BadRequestError,
+  ConfigurationError,
+  ConstraintViolationError,
   DataValidationError,
+  DBConnectionError,
   DEFAULT_RETRY_AFTER_SECONDS,
   EndpointNotFoundError,
+  GenerationTimeoutError,
+  ImageGenerationError,
   InternalServerError,
+  OperationNotAllowedError,
   PayloadTooLargeError,
   PixyproxyError,
-  statusOf,
+  PromptRejectedError,
+  RangeNotSatisfiableError,
+  RecordNotFoundError,
+  ServiceUnavailableError,
   TooManyRequestsError,
   UnsupportedMediaTypeError,
 } from '../core/errors.js';
-import { fieldErrorsOf, summarise } from '../service/schema-check.js';
 import type { Problem } from '../core/models/problem.js';
+import { fieldErrorsOf, summarise } from './field-errors.js';
+
+type ErrorClass = abstract new (...args: never[]) => PixyproxyError;
+
+/** The one status table: each error class and the HTTP status and problem title it is answered with. */
+const STATUS_BY_ERROR: ReadonlyArray<readonly [ErrorClass, number, string]> = [
+  [BadRequestError, 400, 'Bad Request'],
+  [DataValidationError, 400, 'Invalid Data'],
+  [AuthenticationError, 401, 'Authentication Required'],
+  [OperationNotAllowedError, 403, 'Operation Not Allowed'],
+  [RecordNotFoundError, 404, 'Record Not Found'],
+  [EndpointNotFoundError, 404, 'Endpoint Not Found'],
+  [ConstraintViolationError, 409, 'Constraint Violation'],
+  [PayloadTooLargeError, 413, 'Payload Too Large'],
+  [UnsupportedMediaTypeError, 415, 'Unsupported Media Type'],
+  [RangeNotSatisfiableError, 416, 'Range Not Satisfiable'],
+  [PromptRejectedError, 422, 'Prompt Rejected'],
+  [TooManyRequestsError, 429, 'Too Many Requests'],
+  [InternalServerError, 500, 'Internal Server Error'],
+  [ImageGenerationError, 502, 'Image Generation Failed'],
+  [DBConnectionError, 503, 'Database Unavailable'],
+  [ServiceUnavailableError, 503, 'Service Unavailable'],
+  [GenerationTimeoutError, 504, 'Image Generation Timed Out'],
+  [ConfigurationError, 500, 'Internal Server Error'],
+];
+
+export interface ErrorStatus {
+  status: number;
+  title: string;
+}
+
+const UNKNOWN: ErrorStatus = { status: 500, title: 'Internal Server Error' };
+
+/** The status and title an error is answered with (RFC 9110 section 15); anything not ours is a 500. */
+export function statusOf(error: unknown): ErrorStatus {
+  if (error instanceof PixyproxyError) {
+    for (const [cls, status, title] of STATUS_BY_ERROR) {
+      if (error instanceof cls) return { status, title };
+    }
+  }
+  return UNKNOWN;
+}
+
 
 interface FastifyLikeError {
   code?: string;

@@ -8,7 +8,7 @@ import { basicHeader, createTestApp } from '../support/test-app.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const CLI = join(ROOT, 'src', 'cli.ts');
+const CLI = join(ROOT, 'src', 'cli', 'pixyproxy.ts');
 const CAROL_PASSWORD = 'carol has the keys';
 
 let dataDir: string;

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqlImageRepository, type ListPageQuery } from '../../src/data/image-repository.js';
 import { migrate } from '../../src/data/migrator.js';
 import { SqliteDatabase } from '../../src/data/sqlite-database.js';
-import { makeImageRecord } from '../support/factories.js';
+import { makeNewImage } from '../support/factories.js';
 
 let dir: string;
 let db: SqliteDatabase;
@@ -41,7 +41,7 @@ describe('listing with both tag and author filters', () => {
     for (let i = 0; i < 24; i++) {
       const author = i % 2 === 0 ? 'alice' : 'bob';
       const tags = i % 3 === 0 ? ['sea', 'sky'] : ['sky'];
-      const record = makeImageRecord({ author, tags });
+      const record = makeNewImage({ author, tags });
       await images.insert(record);
       if (author === 'alice' && tags.includes('sea')) expected.unshift(record.guid);
     }
@@ -50,7 +50,7 @@ describe('listing with both tag and author filters', () => {
   });
 
   it('finds an image by tag and author after its tags were replaced', async () => {
-    const record = makeImageRecord({ author: 'carol', tags: ['old'] });
+    const record = makeNewImage({ author: 'carol', tags: ['old'] });
     await images.insert(record);
     await images.updateTags(record.guid, ['new'], new Date().toISOString());
     expect(await allPages({ limit: 10, tag: 'new', author: 'carol' })).toEqual([record.guid]);

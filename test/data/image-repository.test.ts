@@ -4,7 +4,7 @@ import type { ImageDetail } from '../../src/core/models/image.js';
 import { SqlImageRepository, type ListPageQuery } from '../../src/data/image-repository.js';
 import { migrate } from '../../src/data/migrator.js';
 import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../support/engines.js';
-import { makeImageRecord } from '../support/factories.js';
+import { makeNewImage } from '../support/factories.js';
 
 const at = (ms: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0) + ms).toISOString();
 
@@ -45,17 +45,19 @@ describeEachEngine((engine) => {
   }
 
   it('returns the inserted image by guid with tags, nulls, unicode and millisecond timestamps intact', async () => {
-    const record = makeImageRecord({
+    const record = makeNewImage({
       prompt: 'a fox 🦊 in Zürich, 東京',
       tags: ['night', 'fox'],
-      revisedPrompt: null,
+      revised_prompt: null,
       model: null,
-      createdAt: '2026-03-04T05:06:07.089Z',
+      created_at: '2026-03-04T05:06:07.089Z',
     });
     const inserted = await repo.insert(record);
     const found = await repo.findByGuid(record.guid);
-    expect(found).toEqual({ detail: inserted, sha256: record.sha256 });
-    expect(found?.detail).toMatchObject({
+    // What insert returns without reading back is exactly what a later read finds.
+    expect(found).toEqual(inserted);
+    expect(found).toEqual({ ...record, updated_at: record.created_at });
+    expect(found).toMatchObject({
       prompt: 'a fox 🦊 in Zürich, 東京',
       tags: ['night', 'fox'],
       model: null,
@@ -70,22 +72,22 @@ describeEachEngine((engine) => {
   });
 
   it('rejects a duplicate guid with ConstraintViolationError and keeps one row', async () => {
-    const first = makeImageRecord();
+    const first = makeNewImage();
     await repo.insert(first);
-    const again = makeImageRecord({ guid: first.guid });
+    const again = makeNewImage({ guid: first.guid });
     await expect(repo.insert(again)).rejects.toBeInstanceOf(ConstraintViolationError);
     expect(await countRows('image')).toBe(1);
   });
 
   it('leaves no image row when a tag row of the same insert fails', async () => {
     // The duplicate tag violates image_tag's primary key after the image row was written.
-    await expect(repo.insert(makeImageRecord({ tags: ['same', 'same'] }))).rejects.toBeInstanceOf(ConstraintViolationError);
+    await expect(repo.insert(makeNewImage({ tags: ['same', 'same'] }))).rejects.toBeInstanceOf(ConstraintViolationError);
     expect(await countRows('image')).toBe(0);
     expect(await countRows('image_tag')).toBe(0);
   });
 
   it('rolls back every statement of a transaction that throws', async () => {
-    const record = makeImageRecord();
+    const record = makeNewImage();
     await expect(
       e.db.transaction(async (tx) => {
         await tx.run(
@@ -102,14 +104,14 @@ describeEachEngine((engine) => {
   it('lists newest first and pages through every row exactly once, ties on created_at included', async () => {
     const inserted: ImageDetail[] = [];
     // 23 rows over 8 distinct timestamps: most pages cut through a group of equal created_at values.
-    for (let i = 0; i < 23; i += 1) inserted.push(await repo.insert(makeImageRecord({ createdAt: at(Math.floor(i / 3)) })));
+    for (let i = 0; i < 23; i += 1) inserted.push(await repo.insert(makeNewImage({ created_at: at(Math.floor(i / 3)) })));
     const pages = await allPages({ limit: 5 });
     expect(pages.map((page) => page.length)).toEqual([5, 5, 5, 5, 3]);
     expect(pages.flat()).toEqual(expectedOrder(inserted));
   });
 
   it('returns no next key when the last page is exactly full', async () => {
-    for (let i = 0; i < 4; i += 1) await repo.insert(makeImageRecord({ createdAt: at(i) }));
+    for (let i = 0; i < 4; i += 1) await repo.insert(makeNewImage({ created_at: at(i) }));
     const first = await repo.listPage({ limit: 4 });
     expect(first.images).toHaveLength(4);
     expect(first.nextKey).toBeUndefined();
@@ -120,10 +122,10 @@ describeEachEngine((engine) => {
     for (let i = 0; i < 30; i += 1) {
       inserted.push(
         await repo.insert(
-          makeImageRecord({
+          makeNewImage({
             author: i % 2 === 0 ? 'alice' : 'bob',
             tags: i % 3 === 0 ? ['cat', 'night'] : ['dog'],
-            createdAt: at(Math.floor(i / 4)),
+            created_at: at(Math.floor(i / 4)),
           }),
         ),
       );
@@ -138,10 +140,10 @@ describeEachEngine((engine) => {
   });
 
   it('replaces the tag set, advances updated_at, and the tag filter follows', async () => {
-    const image = await repo.insert(makeImageRecord({ tags: ['old', 'keep'], createdAt: at(0) }));
+    const image = await repo.insert(makeNewImage({ tags: ['old', 'keep'], created_at: at(0) }));
     const updated = await repo.updateTags(image.guid, ['keep', 'new'], at(5000));
     expect(updated).toMatchObject({ guid: image.guid, tags: ['keep', 'new'], created_at: at(0), updated_at: at(5000) });
-    expect((await repo.findByGuid(image.guid))?.detail.tags).toEqual(['keep', 'new']);
+    expect((await repo.findByGuid(image.guid))?.tags).toEqual(['keep', 'new']);
     expect((await repo.listPage({ limit: 10, tag: 'old' })).images).toEqual([]);
     expect((await repo.listPage({ limit: 10, tag: 'new' })).images.map((i) => i.guid)).toEqual([image.guid]);
     expect((await repo.listPage({ limit: 10, tag: 'keep' })).images.map((i) => i.updated_at)).toEqual([at(5000)]);
@@ -152,8 +154,8 @@ describeEachEngine((engine) => {
   });
 
   it('deletes an image with its tags, and a second delete finds nothing', async () => {
-    const kept = await repo.insert(makeImageRecord({ tags: ['cat'] }));
-    const doomed = await repo.insert(makeImageRecord({ tags: ['cat', 'gone'] }));
+    const kept = await repo.insert(makeNewImage({ tags: ['cat'] }));
+    const doomed = await repo.insert(makeNewImage({ tags: ['cat', 'gone'] }));
     expect(await repo.deleteByGuid(doomed.guid)).toBe(true);
     expect(await repo.findByGuid(doomed.guid)).toBeUndefined();
     expect((await repo.listPage({ limit: 10, tag: 'cat' })).images.map((i) => i.guid)).toEqual([kept.guid]);
@@ -162,7 +164,7 @@ describeEachEngine((engine) => {
   });
 
   it('reports which filenames belong to a row', async () => {
-    const image = await repo.insert(makeImageRecord());
+    const image = await repo.insert(makeNewImage());
     const found = await repo.existingFilenames([image.filename, 'orphan.png']);
     expect([...found]).toEqual([image.filename]);
     expect(await repo.existingFilenames([])).toEqual(new Set());

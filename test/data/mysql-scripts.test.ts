@@ -9,7 +9,7 @@ import { migrate } from '../../src/data/migrator.js';
 import { MIGRATIONS } from '../../src/data/migrations/index.js';
 import { openDatabase } from '../../src/data/open-database.js';
 import { describeMysql } from '../support/engines.js';
-import { makeImageRecord } from '../support/factories.js';
+import { makeNewImage } from '../support/factories.js';
 import { createTestDatabase } from '../support/mysql-server.js';
 
 const SCRIPTS = join(import.meta.dirname, '../../sql/mysql');
@@ -121,7 +121,7 @@ describeMysql('sql/mysql scripts', () => {
     const db = await openAs(url);
     try {
       const images = new SqlImageRepository(db);
-      const image = await images.insert(makeImageRecord({ tags: ['granted'] }));
+      const image = await images.insert(makeNewImage({ tags: ['granted'] }));
       expect((await images.listPage({ limit: 10, tag: 'granted' })).images.map((i) => i.guid)).toEqual([image.guid]);
       expect(await images.updateTags(image.guid, ['changed'], new Date().toISOString())).toMatchObject({ tags: ['changed'] });
       expect(await images.deleteByGuid(image.guid)).toBe(true);

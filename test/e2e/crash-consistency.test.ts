@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalImageGenerator } from '../../src/service/generators/local-generator.js';
+import { LocalImageGenerator } from '../../src/service/generation/index.js';
 import { describeEachEngine, type EngineDatabase } from '../support/engines.js';
 import { basicHeader } from '../support/test-app.js';
 import { postImageOnOwnConnection, runCli, startServer, type ServerProcess } from '../support/cli-process.js';

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root, so the CLI runs exactly as `npx tsx src/cli.ts` would there. */
+/** The repository root, so the CLI runs exactly as `npx tsx src/cli/pixyproxy.ts` would there. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Environment for a CLI child: the parent's PATH and HOME only, so a developer's own settings do not leak in. */
@@ -12,7 +12,7 @@ function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: PROJECT_ROOT, env, stdio: 'pipe' });
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/pixyproxy.ts', ...args], { cwd: PROJECT_ROOT, env, stdio: 'pipe' });
 }
 
 export interface Exit {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NewImageRecord } from '../../src/core/models/image.js';
+import type { NewImage } from '../../src/core/models/image.js';
 
 let sequence = 0;
 
@@ -9,8 +9,8 @@ export function makeImageInput(overrides: { prompt?: string; tags?: string[] } =
   return { prompt: overrides.prompt ?? `a lighthouse at dusk, study ${sequence}`, tags: overrides.tags ?? ['sea', 'light'] };
 }
 
-/** A repository-level record, as the private service would build it. */
-export function makeImageRecord(overrides: Partial<NewImageRecord> = {}): NewImageRecord {
+/** A repository-level insert, as the private service would build it. */
+export function makeNewImage(overrides: Partial<NewImage> = {}): NewImage {
   sequence += 1;
   const guid = overrides.guid ?? randomUUID();
   return {
@@ -19,13 +19,13 @@ export function makeImageRecord(overrides: Partial<NewImageRecord> = {}): NewIma
     filename: `${guid}.png`,
     tags: ['test'],
     author: 'alice',
-    contentType: 'image/png',
-    byteSize: 100,
+    content_type: 'image/png',
+    byte_size: 100,
     sha256: 'a'.repeat(64),
     model: 'local',
     size: '64x64',
-    revisedPrompt: null,
-    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, sequence)).toISOString(),
+    revised_prompt: null,
+    created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, sequence)).toISOString(),
     ...overrides,
   };
 }

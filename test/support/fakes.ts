@@ -1,53 +1,38 @@
 import { Readable } from 'node:stream';
 import { ConstraintViolationError } from '../../src/core/errors.js';
-import type { ImageDetail, ImageRecord, NewImageRecord } from '../../src/core/models/image.js';
+import type { NewImage, StoredImage } from '../../src/core/models/image.js';
+import type { ApiKey } from '../../src/core/models/api-key.js';
 import type { User, UserWithSecret } from '../../src/core/models/user.js';
+import type { ApiKeyRepository, ApiKeyWithOwner, NewApiKey } from '../../src/data/api-key-repository.js';
 import type { ImageRepository, ListPageQuery, ListPageResult } from '../../src/data/image-repository.js';
 import type { NewUser, UserRepository } from '../../src/data/user-repository.js';
-import type { GeneratedImage, ImageGenerator } from '../../src/service/image-generator.js';
-import type { ByteRange, ImageStore, StoredFile, StoredTemporary } from '../../src/service/image-store.js';
+import type { GeneratedImage, ImageGenerator } from '../../src/service/generation/index.js';
+import type { ByteRange, ImageStore, StoredFile, StoredTemporary } from '../../src/service/storage/index.js';
 import { PNG_SIGNATURE } from './factories.js';
 
-function detailOf(image: NewImageRecord, updatedAt = image.createdAt): ImageDetail {
-  return {
-    guid: image.guid,
-    prompt: image.prompt,
-    filename: image.filename,
-    tags: [...image.tags],
-    author: image.author,
-    content_type: image.contentType,
-    byte_size: image.byteSize,
-    model: image.model,
-    size: image.size,
-    revised_prompt: image.revisedPrompt,
-    created_at: image.createdAt,
-    updated_at: updatedAt,
-  };
-}
-
 /** Newest first, ties broken by guid descending: the order the SQL repository promises. */
-function newestFirst(a: ImageDetail, b: ImageDetail): number {
+function newestFirst(a: StoredImage, b: StoredImage): number {
   if (a.created_at !== b.created_at) return a.created_at < b.created_at ? 1 : -1;
   return a.guid < b.guid ? 1 : a.guid > b.guid ? -1 : 0;
 }
 
-/** An in-memory ImageRepository with the same contract as the SQL one. */
+/** An in-memory ImageRepository with the same contract as the SQL one; it stores the model type as it is. */
 export class InMemoryImageRepository implements ImageRepository {
-  readonly records = new Map<string, ImageRecord>();
+  readonly records = new Map<string, StoredImage>();
   /** Every query listPage received, to check what the service passed down. */
   readonly listQueries: ListPageQuery[] = [];
   /** When set, insert throws it instead of storing anything. */
   failInsertWith: Error | undefined;
 
-  async insert(image: NewImageRecord): Promise<ImageDetail> {
+  async insert(image: NewImage): Promise<StoredImage> {
     if (this.failInsertWith) throw this.failInsertWith;
     if (this.records.has(image.guid)) throw new ConstraintViolationError('duplicate guid');
-    const detail = detailOf(image);
-    this.records.set(image.guid, { detail, sha256: image.sha256 });
-    return structuredClone(detail);
+    const stored: StoredImage = { ...structuredClone(image), updated_at: image.created_at };
+    this.records.set(image.guid, stored);
+    return structuredClone(stored);
   }
 
-  async findByGuid(guid: string): Promise<ImageRecord | undefined> {
+  async findByGuid(guid: string): Promise<StoredImage | undefined> {
     const record = this.records.get(guid);
     return record && structuredClone(record);
   }
@@ -56,7 +41,6 @@ export class InMemoryImageRepository implements ImageRepository {
     this.listQueries.push(query);
     const after = query.after;
     const matching = [...this.records.values()]
-      .map((r) => r.detail)
       .filter((d) => query.tag === undefined || d.tags.includes(query.tag))
       .filter((d) => query.author === undefined || d.author === query.author)
       .filter((d) => after === undefined || newestFirst(d, { ...d, created_at: after.createdAt, guid: after.guid }) > 0)
@@ -67,11 +51,12 @@ export class InMemoryImageRepository implements ImageRepository {
     return { images, nextKey: { createdAt: last.created_at, guid: last.guid } };
   }
 
-  async updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<ImageDetail | undefined> {
-    const record = this.records.get(guid);
-    if (record === undefined) return undefined;
-    record.detail = { ...record.detail, tags: [...tags], updated_at: updatedAt };
-    return structuredClone(record.detail);
+  async updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<StoredImage | undefined> {
+    const current = this.records.get(guid);
+    if (current === undefined) return undefined;
+    const updated = { ...current, tags: [...tags], updated_at: updatedAt };
+    this.records.set(guid, updated);
+    return structuredClone(updated);
   }
 
   async deleteByGuid(guid: string): Promise<boolean> {
@@ -79,7 +64,7 @@ export class InMemoryImageRepository implements ImageRepository {
   }
 
   async existingFilenames(filenames: readonly string[]): Promise<Set<string>> {
-    const stored = new Set([...this.records.values()].map((r) => r.detail.filename));
+    const stored = new Set([...this.records.values()].map((image) => image.filename));
     return new Set(filenames.filter((f) => stored.has(f)));
   }
 }
@@ -188,4 +173,64 @@ export function failingGenerator(error: Error): ImageGenerator {
       throw error;
     },
   };
+}
+
+/** An in-memory ApiKeyRepository over an InMemoryUserRepository, with the SQL repository's contract. */
+export class InMemoryApiKeyRepository implements ApiKeyRepository {
+  readonly #keys = new Map<string, { key: ApiKey; username: string; tokenHash: string }>();
+
+  constructor(private readonly users: InMemoryUserRepository) {}
+
+  async insert(key: NewApiKey): Promise<ApiKey | undefined> {
+    if (!this.users.rows.has(key.username)) return undefined;
+    if (this.#keys.has(key.id) || [...this.#keys.values()].some((k) => k.tokenHash === key.tokenHash)) {
+      throw new ConstraintViolationError('duplicate key');
+    }
+    const stored: ApiKey = {
+      id: key.id,
+      label: key.label,
+      prefix: key.prefix,
+      created_at: key.createdAt,
+      expires_at: key.expiresAt,
+      revoked_at: null,
+      last_used_at: null,
+    };
+    this.#keys.set(key.id, { key: stored, username: key.username, tokenHash: key.tokenHash });
+    return { ...stored };
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<ApiKeyWithOwner | undefined> {
+    const found = [...this.#keys.values()].find((k) => k.tokenHash === tokenHash);
+    return found && this.#withOwner(found);
+  }
+
+  async findById(id: string): Promise<ApiKeyWithOwner | undefined> {
+    const found = this.#keys.get(id);
+    return found && this.#withOwner(found);
+  }
+
+  async listByUsername(username: string): Promise<ApiKey[]> {
+    return [...this.#keys.values()]
+      .filter((k) => k.username === username && this.users.rows.has(username))
+      .map((k) => ({ ...k.key }))
+      .sort((a, b) => (a.created_at === b.created_at ? a.id.localeCompare(b.id) : a.created_at < b.created_at ? 1 : -1));
+  }
+
+  async revoke(id: string, revokedAt: string): Promise<boolean> {
+    const found = this.#keys.get(id);
+    if (found === undefined || found.key.revoked_at !== null) return false;
+    found.key.revoked_at = revokedAt;
+    return true;
+  }
+
+  async recordLastUsed(id: string, usedAt: string): Promise<void> {
+    const found = this.#keys.get(id);
+    if (found !== undefined && (found.key.last_used_at === null || found.key.last_used_at < usedAt)) found.key.last_used_at = usedAt;
+  }
+
+  #withOwner(found: { key: ApiKey; username: string; tokenHash: string }): ApiKeyWithOwner | undefined {
+    // Keys go with their user, as ON DELETE CASCADE does in SQL.
+    const owner = this.users.rows.get(found.username)?.user;
+    return owner && { key: { ...found.key }, owner: { ...owner }, tokenHash: found.tokenHash };
+  }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/cli/logger.js';
 import type { LogLevel } from '../../src/core/config.js';
 
 export interface LogCapture {

@@ -1,5 +1,5 @@
 import { noisePng } from '../../scripts/noise-png.js';
-import type { GeneratedImage, ImageGenerator } from '../../src/service/image-generator.js';
+import type { GeneratedImage, ImageGenerator } from '../../src/service/generation/index.js';
 
 /** Generates incompressible PNGs of a fixed size, one distinct image per prompt. */
 export class NoiseImageGenerator implements ImageGenerator {

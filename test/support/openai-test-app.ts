@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { loadConfig } from '../../src/core/config.js';
-import { createGenerator } from '../../src/service/generators/create-generator.js';
-import type { ServiceLogger } from '../../src/service/service-logger.js';
+import { createGenerator } from '../../src/service/generation/index.js';
+import type { ServiceLogger } from '../../src/core/service-logger.js';
 import type { FakeOpenAIServer } from './fake-openai-server.js';
 import { createTestApp, type TestApp } from './test-app.js';
 

@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { openContext, type Context, type ContextOverrides } from '../../src/compose.js';
-import { loadConfig } from '../../src/core/config.js';
+import { openContext, type Context, type ContextOverrides } from '../../src/cli/compose.js';
+import { imageModelsOf, loadConfig } from '../../src/core/config.js';
 import type { ImageDetail } from '../../src/core/models/image.js';
-import { LocalImageGenerator } from '../../src/service/generators/local-generator.js';
-import { silentLogger } from '../../src/service/service-logger.js';
+import { LocalImageGenerator } from '../../src/service/generation/index.js';
+import { silentLogger } from '../../src/core/service-logger.js';
 import { buildApp, type AppOptions } from '../../src/web/app.js';
 import { makeImageInput } from './factories.js';
 
@@ -31,7 +31,7 @@ export function basicHeader(username: string, password: string): string {
 export interface TestAppOptions extends ContextOverrides {
   /** Extra environment on top of a temp DATA_DIR. */
   env?: Record<string, string>;
-  app?: AppOptions;
+  app?: Partial<AppOptions>;
 }
 
 /**
@@ -48,7 +48,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     scrypt: options.scrypt ?? TEST_SCRYPT,
   });
   const app = await buildApp(context.services, {
-    rateLimits: config,
+    createRateLimit: config.createRateLimit,
+    publicBaseUrl: config.publicBaseUrl,
+    imageModels: imageModelsOf(config),
     ...options.app,
   });
   await app.ready();
@@ -57,7 +59,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     context,
     dir,
     async addUser(username = 'alice', password = 'correct horse battery', isAdmin = false) {
-      await context.services.users.addUser(username, password, { isAdmin });
+      await context.services.access.addUser(username, password, { isAdmin });
       return basicHeader(username, password);
     },
     async createImage(authorization, input = makeImageInput()) {

@@ -4,7 +4,7 @@ import { Compile } from 'typebox/compile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageDetailSchema, ImageListSchema } from '../../src/core/models/image.js';
 import { ProblemSchema } from '../../src/core/models/problem.js';
-import { LocalImageGenerator } from '../../src/service/generators/local-generator.js';
+import { LocalImageGenerator } from '../../src/service/generation/index.js';
 import { basicHeader, createTestApp, type TestApp } from '../support/test-app.js';
 
 /**

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openContext, type Context } from '../../src/compose.js';
+import { openContext, type Context } from '../../src/cli/compose.js';
 import { loadConfig } from '../../src/core/config.js';
-import { LocalImageGenerator } from '../../src/service/generators/local-generator.js';
+import { LocalImageGenerator } from '../../src/service/generation/index.js';
 import { buildApp } from '../../src/web/app.js';
 import { captureLogs, type LogCapture } from '../support/log-capture.js';
 import { basicHeader, TEST_SCRYPT } from '../support/test-app.js';
@@ -46,9 +46,9 @@ beforeAll(async () => {
   // The most verbose level: whatever any layer might log is captured.
   log = captureLogs('trace');
   context = await openContext(config, log.logger, { generator: new LocalImageGenerator({ width: 8, height: 8 }), scrypt: TEST_SCRYPT });
-  await context.services.users.ensureInitialAdmin(config.adminPassword);
-  await context.services.users.addUser('alice', SECRETS.userPassword);
-  app = await buildApp(context.services, { logger: log.logger });
+  await context.services.access.ensureInitialAdmin(config.adminPassword);
+  await context.services.access.addUser('alice', SECRETS.userPassword);
+  app = await buildApp(context.services, { logger: log.logger, createRateLimit: config.createRateLimit });
   await app.ready();
   // A careless log of whole configuration objects must still come out redacted.
   log.logger.info({ config }, 'configuration loaded');

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/cli/logger.js';
 import { makeImageInput, PNG_SIGNATURE } from '../support/factories.js';
 import { FakeOpenAIServer, pngBase64, type FakeReply } from '../support/fake-openai-server.js';
 import { createOpenAITestApp, TEST_OPENAI_KEY, type OpenAITestAppOptions } from '../support/openai-test-app.js';

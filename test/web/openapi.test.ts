@@ -55,3 +55,20 @@ describe('GET /docs', () => {
     expect(response.body).toMatch(/swagger/i);
   });
 });
+
+describe('GET /openapi.json: PATCH and DELETE', () => {
+  it('describes PATCH and DELETE /image/{guid} with Basic auth and every status they answer', async () => {
+    const doc = (await t.app.inject({ url: '/openapi.json' })).json();
+    const path = doc.paths['/image/{guid}'];
+    expect(path.patch).toMatchObject({ operationId: 'updateImageTags', security: [{ basicAuth: [] }] });
+    expect(path.delete).toMatchObject({ operationId: 'deleteImage', security: [{ basicAuth: [] }] });
+    expect(path.patch.requestBody.content['application/json'].schema).toMatchObject({
+      required: ['tags'],
+      additionalProperties: false,
+    });
+    expect(Object.keys(path.patch.responses).sort()).toEqual(['200', '400', '401', '403', '404', '413', '415', '429', '500', '503']);
+    expect(Object.keys(path.delete.responses).sort()).toEqual(['204', '400', '401', '403', '404', '413', '415', '429', '500', '503']);
+    expect(path.delete.responses['204'].content).toBeUndefined();
+    expect(path.patch.responses['403'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
+  });
+});

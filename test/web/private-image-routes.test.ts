@@ -4,7 +4,7 @@ import { makeImageInput } from '../support/factories.js';
 import { errorPaths, expectProblem } from '../support/expect-problem.js';
 import { basicHeader, createTestApp, type TestApp } from '../support/test-app.js';
 
-const WWW_AUTHENTICATE = 'Basic realm="pixyproxy", charset="UTF-8"';
+const WWW_AUTHENTICATE = 'Basic realm="pixyproxy", charset="UTF-8", Bearer realm="pixyproxy"';
 
 let t: TestApp;
 let auth: string;
@@ -97,6 +97,8 @@ describe('POST /image 400', () => {
     ['a 65-character tag', { prompt: 'p', tags: ['t'.repeat(65)] }, '/body/tags/0'],
     ['a control character in a tag', { prompt: 'p', tags: ['ok', 'line\nbreak'] }, '/body/tags/1'],
     ['a tag that is only a control character', { prompt: 'p', tags: ['\u0007'] }, '/body/tags/0'],
+    ['a blank tag', { prompt: 'p', tags: ['ok', '  '] }, '/body/tags/1'],
+    ['a control character inside a tag', { prompt: 'p', tags: ['bad\u0007tag'] }, '/body/tags/0'],
     ['tags that are not an array', { prompt: 'p', tags: 'sea' }, '/body/tags'],
     ['an unknown property', { prompt: 'p', style: 'oil' }, '/body/style'],
   ])('rejects %s with a DataValidationError pointing at the field, and stores nothing', async (_case, payload, path) => {
@@ -104,6 +106,13 @@ describe('POST /image 400', () => {
     expect(errorPaths(body)).toContain(path);
     expect(body.instance).toBe('/image');
     expect(await imageCount()).toBe(0);
+    // Refused before generating: no bytes were written either.
+    expect(await readdir(t.context.config.imageDir).catch(() => [])).toEqual([]);
+  });
+
+  it('counts the prompt limit on the body as sent: 4000 characters plus surrounding spaces is refused', async () => {
+    const body = expectProblem(await post({ prompt: ` ${'p'.repeat(4000)} ` }), 400, 'DataValidationError');
+    expect(errorPaths(body)).toEqual(['/body/prompt']);
   });
 
   it('rejects malformed JSON with a BadRequestError', async () => {
@@ -124,11 +133,11 @@ describe('POST /image 401', () => {
     ['no Authorization header', {}],
     ['a wrong password', { authorization: basicHeader('alice', 'not the password') }],
     ['an unknown user', { authorization: basicHeader('mallory', 'correct horse battery') }],
-    ['another scheme', { authorization: 'Bearer abc.def.ghi' }],
+    ['another scheme', { authorization: 'Digest username="alice", realm="pixyproxy"' }],
     ['bad base64', { authorization: 'Basic %%%not-base64%%%' }],
     ['credentials without a colon', { authorization: `Basic ${Buffer.from('alice').toString('base64')}` }],
     ['an empty Basic header', { authorization: 'Basic ' }],
-  ])('answers %s with 401 AuthenticationError and the Basic challenge', async (_case, headers) => {
+  ])('answers %s with 401 AuthenticationError and both challenges', async (_case, headers) => {
     const response = await post(makeImageInput(), headers);
     expectProblem(response, 401, 'AuthenticationError');
     expect(response.headers['www-authenticate']).toBe(WWW_AUTHENTICATE);

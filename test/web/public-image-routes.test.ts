@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewImageRecord } from '../../src/core/models/image.js';
+import type { NewImage } from '../../src/core/models/image.js';
 import { SqlImageRepository } from '../../src/data/image-repository.js';
-import { makeImageInput, makeImageRecord, PNG_SIGNATURE } from '../support/factories.js';
+import { makeImageInput, makeNewImage, PNG_SIGNATURE } from '../support/factories.js';
 import { errorPaths, expectProblem } from '../support/expect-problem.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -21,20 +21,20 @@ function createImage(body = makeImageInput()) {
 }
 
 /** Catalogue rows straight through the repository: listing tests need many rows, not their bytes. */
-async function seed(count: number, overrides: (i: number) => Partial<NewImageRecord> = () => ({})): Promise<NewImageRecord[]> {
+async function seed(count: number, overrides: (i: number) => Partial<NewImage> = () => ({})): Promise<NewImage[]> {
   const repository = new SqlImageRepository(t.context.db);
-  const records: NewImageRecord[] = [];
+  const records: NewImage[] = [];
   for (let i = 0; i < count; i++) {
-    const record = makeImageRecord({ createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), ...overrides(i) });
+    const record = makeNewImage({ created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), ...overrides(i) });
     await repository.insert(record);
     records.push(record);
   }
   return records;
 }
 
-function newestFirst(records: NewImageRecord[]): string[] {
+function newestFirst(records: NewImage[]): string[] {
   return [...records]
-    .sort((a, b) => (a.createdAt === b.createdAt ? b.guid.localeCompare(a.guid) : b.createdAt.localeCompare(a.createdAt)))
+    .sort((a, b) => (a.created_at === b.created_at ? b.guid.localeCompare(a.guid) : b.created_at.localeCompare(a.created_at)))
     .map((r) => r.guid);
 }
 
@@ -108,7 +108,7 @@ describe('GET /image', () => {
 
   it('walks every image exactly once through the rel="next" links, keeping the query', async () => {
     // Several rows share a timestamp, so the guid tie-break decides page boundaries.
-    const records = await seed(7, (i) => ({ createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, Math.floor(i / 2))).toISOString() }));
+    const records = await seed(7, (i) => ({ created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, Math.floor(i / 2))).toISOString() }));
     const seen: string[] = [];
     let url: string | undefined = '/image?limit=3';
     let pages = 0;

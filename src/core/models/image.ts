@@ -60,24 +60,45 @@ const Timestamp = (description: string) =>
 // serialises a type list with a typeof check, but an anyOf by running Ajv on the value, per field.
 const NullableString = (description: string) => Type.Unsafe<string | null>({ type: ['string', 'null'], description });
 
-export const ImageDetailSchema = Type.Object(
-  {
-    guid: GuidSchema,
-    prompt: Type.String({ description: 'The prompt the image was generated from' }),
-    filename: Type.String({ description: 'Name of the stored file, `{guid}.png`' }),
-    tags: Type.Array(Type.String(), { description: 'Normalised tags, sorted' }),
-    author: Type.String({ description: 'Username of the creator' }),
-    content_type: Type.String({ description: 'Media type of the bytes', examples: ['image/png'] }),
-    byte_size: Type.Integer({ minimum: 0, description: 'Size of the bytes' }),
-    model: NullableString('Model that generated the image (`local` for the built-in generator)'),
-    size: NullableString('Pixel size as WIDTHxHEIGHT'),
-    revised_prompt: NullableString('Prompt as rewritten by the provider, when it reports one'),
-    created_at: Timestamp('Creation time, RFC 3339 UTC'),
-    updated_at: Timestamp('Last change, RFC 3339 UTC'),
-  },
-  { $id: 'ImageDetail' },
-);
+/**
+ * The one shape of a stored image, in the wire and column spelling (snake_case). Every other shape
+ * is derived from it: the detail a client sees, the insert input, the content info. The data layer
+ * maps rows to it in one place (`data/image-row.ts`).
+ */
+export const StoredImageSchema = Type.Object({
+  guid: GuidSchema,
+  prompt: Type.String({ description: 'The prompt the image was generated from' }),
+  filename: Type.String({ description: 'Name of the stored file, `{guid}.png`' }),
+  tags: Type.Array(Type.String(), { description: 'Normalised tags, sorted' }),
+  author: Type.String({ description: 'Username of the creator' }),
+  content_type: Type.String({ description: 'Media type of the bytes', examples: ['image/png'] }),
+  byte_size: Type.Integer({ minimum: 0, description: 'Size of the bytes' }),
+  sha256: Type.String({ description: 'Hex SHA-256 of the bytes; the strong ETag of the content' }),
+  model: NullableString('Model that generated the image (`local` for the built-in generator)'),
+  size: NullableString('Pixel size as WIDTHxHEIGHT'),
+  revised_prompt: NullableString('Prompt as rewritten by the provider, when it reports one'),
+  created_at: Timestamp('Creation time, RFC 3339 UTC'),
+  updated_at: Timestamp('Last change, RFC 3339 UTC'),
+});
+export type StoredImage = Static<typeof StoredImageSchema>;
+
+/** The wire detail (GET /image/{guid}, list items, create and update answers): the stored image without its hash. */
+export const ImageDetailSchema = Type.Omit(StoredImageSchema, ['sha256'], { $id: 'ImageDetail' });
 export type ImageDetail = Static<typeof ImageDetailSchema>;
+
+/** The detail of a stored image: everything but the hash, which only the content's ETag carries. */
+export function imageDetailOf(image: StoredImage): ImageDetail {
+  const { sha256: _hash, ...detail } = image;
+  return detail;
+}
+
+/** What a repository inserts for a new image: `updated_at` starts equal to `created_at`. */
+export const NewImageSchema = Type.Omit(StoredImageSchema, ['updated_at']);
+export type NewImage = Static<typeof NewImageSchema>;
+
+/** What a content request needs before any byte is read (validators, length, media type). */
+export const ContentInfoSchema = Type.Pick(StoredImageSchema, ['guid', 'filename', 'content_type', 'byte_size', 'sha256', 'created_at']);
+export type ContentInfo = Static<typeof ContentInfoSchema>;
 
 export const ImageListSchema = Type.Array(Type.Ref('ImageDetail'), { $id: 'ImageList' });
 
@@ -95,28 +116,6 @@ export const ImageListQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 export type ImageListQuery = Static<typeof ImageListQuerySchema>;
-
-/** What a repository stores for a new image: the detail plus what only the server knows. */
-export interface NewImageRecord {
-  guid: string;
-  prompt: string;
-  filename: string;
-  tags: string[];
-  author: string;
-  contentType: string;
-  byteSize: number;
-  sha256: string;
-  model: string | null;
-  size: string | null;
-  revisedPrompt: string | null;
-  createdAt: string;
-}
-
-/** A stored image as the service layer sees it: the public detail plus integrity data. */
-export interface ImageRecord {
-  detail: ImageDetail;
-  sha256: string;
-}
 
 /** One page of a keyset-paginated listing. */
 export interface ImagePage {

@@ -1,5 +1,5 @@
 import type { ApiKeyRepository } from '../../data/api-key-repository.js';
-import type { ServiceLogger } from '../service-logger.js';
+import type { ServiceLogger } from '../../core/service-logger.js';
 
 interface KeyUse {
   /** Newest use seen in this process, epoch ms. */

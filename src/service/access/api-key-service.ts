@@ -9,7 +9,7 @@ import {
 } from '../../core/models/api-key.js';
 import type { User } from '../../core/models/user.js';
 import type { ApiKeyRepository } from '../../data/api-key-repository.js';
-import { silentLogger, type ServiceLogger } from '../service-logger.js';
+import { silentLogger, type ServiceLogger } from '../../core/service-logger.js';
 import { ApiKeyLastUse } from './api-key-last-use.js';
 import { hashApiKeyToken, looksLikeApiKeyToken, newApiKeyId, newApiKeyToken, sameTokenHash } from './api-key-token.js';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, opendir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ByteRange, ImageStore, StoredFile, StoredTemporary } from '../image-store.js';
+import type { ByteRange, ImageStore, StoredFile, StoredTemporary } from './image-store.js';
 
 // Filenames are generated from guids; anything else (a path separator, "..") is refused outright.
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -1,13 +1,13 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import type { ReadinessService } from '../../service/readiness-service.js';
+import type { ReadinessCheck } from './readiness-check.js';
 import { problem } from './route-schemas.js';
 
 const Status = (value: string) => Type.Object({ status: Type.Literal(value) });
 
 /** Liveness (the process answers) and readiness (the database answers), for orchestrators. */
-export async function healthRoutes(instance: FastifyInstance, opts: { readiness: ReadinessService }) {
+export async function healthRoutes(instance: FastifyInstance, opts: { readiness: ReadinessCheck }) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get(

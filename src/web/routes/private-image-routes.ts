@@ -3,22 +3,20 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { TooManyRequestsError } from '../../core/errors.js';
 import { ImageDetailCreateSchema, ImageDetailUpdateSchema } from '../../core/models/image.js';
-import type { AuthFailureLimiter } from '../../service/auth-failure-limiter.js';
-import type { PrivateImageService } from '../../service/private-image-service.js';
-import type { UserService } from '../../service/user-service.js';
-import { basicAuth } from '../basic-auth.js';
+import type { AccessService } from '../../service/access/index.js';
+import { createImageCommand, updateTagsCommand, type PrivateImageService } from '../../service/images/index.js';
+import { authenticateRequest } from '../authentication.js';
 import { GuidParams, problem, problemResponses } from './route-schemas.js';
 
 export interface PrivateRoutesOptions {
   images: PrivateImageService;
-  users: UserService;
-  authLimiter: AuthFailureLimiter;
+  access: AccessService;
   /** Creates allowed per user per minute. */
   createRateLimit: number;
 }
 
 export const authResponses = {
-  401: problem('Missing or wrong HTTP Basic credentials (with `WWW-Authenticate`)'),
+  401: problem('Missing or wrong HTTP Basic credentials, or an unknown, expired or revoked API key (with `WWW-Authenticate`)'),
 };
 
 const bodyResponses = {
@@ -49,10 +47,10 @@ const generationResponses = {
   504: problem('The image provider did not answer within OPENAI_TIMEOUT_MS (`GenerationTimeoutError`)'),
 };
 
-/** Writes, behind HTTP Basic auth; the authenticated user is the author. */
+/** Writes, behind HTTP Basic auth or an API key (Bearer); the authenticated user is the author. */
 export async function privateImageRoutes(instance: FastifyInstance, opts: PrivateRoutesOptions) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onRequest', basicAuth(opts.users, opts.authLimiter));
+  app.addHook('onRequest', authenticateRequest(opts.access));
 
   app.post(
     '/',
@@ -75,7 +73,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
         operationId: 'createImage',
         tags: ['images'],
         summary: 'Generate an image from a prompt',
-        security: [{ basicAuth: [] }],
+        security: [{ basicAuth: [] }, { bearerAuth: [] }],
         body: ImageDetailCreateSchema,
         response: {
           201: Type.Ref('ImageDetail', { description: 'Created; `Location` names the new image' }),
@@ -88,7 +86,8 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
       },
     },
     async (request, reply) => {
-      const detail = await opts.images.create(request.user!, request.body);
+      // The body was validated by the route schema, once; here it becomes the typed command.
+      const detail = await opts.images.create(request.user!, createImageCommand(request.body));
       return reply.code(201).header('location', `${app.prefix}/${detail.guid}`).send(detail);
     },
   );
@@ -101,7 +100,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
         tags: ['images'],
         summary: "Replace an image's tags",
         description: `The new set replaces the old one (same rules as on create) and \`updated_at\` advances. ${OWNERSHIP_RULE}`,
-        security: [{ basicAuth: [] }],
+        security: [{ basicAuth: [] }, { bearerAuth: [] }],
         params: GuidParams,
         body: ImageDetailUpdateSchema,
         response: {
@@ -110,7 +109,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
         },
       },
     },
-    async (request) => opts.images.updateTags(request.user!, request.params.guid, request.body),
+    async (request) => opts.images.updateTags(request.user!, request.params.guid, updateTagsCommand(request.body)),
   );
 
   app.delete(
@@ -121,7 +120,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
         tags: ['images'],
         summary: 'Delete an image and its bytes',
         description: `Afterwards the image and its content answer 404 and it is gone from listings. ${OWNERSHIP_RULE}`,
-        security: [{ basicAuth: [] }],
+        security: [{ basicAuth: [] }, { bearerAuth: [] }],
         params: GuidParams,
         response: {
           204: Type.Null({ description: 'Deleted; the body is empty' }),

@@ -2,8 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { RangeNotSatisfiableError } from '../../core/errors.js';
-import { ImageListQuerySchema, type ImageListQuery } from '../../core/models/image.js';
-import type { ContentInfo, PublicImageService } from '../../service/public-image-service.js';
+import { ImageListQuerySchema, type ContentInfo, type ImageListQuery } from '../../core/models/image.js';
+import type { PublicImageService } from '../../service/images/index.js';
 import { entityTag, ifRangeAllows, noneMatchHits, notModifiedSince, parseRange } from '../http-caching.js';
 import { GuidParams, problem, problemResponses } from './route-schemas.js';
 
@@ -35,19 +35,19 @@ function singleValued(headers: FastifyRequest['headers']) {
 
 async function sendContent(service: PublicImageService, info: ContentInfo, request: FastifyRequest, reply: FastifyReply) {
   const etag = entityTag(info.sha256);
-  const lastModified = new Date(info.createdAt);
+  const lastModified = new Date(info.created_at);
   const headers = singleValued(request.headers);
   const notModified = headers['if-none-match'] !== undefined
     ? noneMatchHits(headers['if-none-match'], etag)
     : notModifiedSince(headers['if-modified-since'], lastModified);
   const range = notModified || !ifRangeAllows(headers['if-range'], etag, lastModified)
     ? ({ kind: 'none' } as const)
-    : parseRange(headers.range, info.byteSize);
+    : parseRange(headers.range, info.byte_size);
   reply.header('accept-ranges', 'bytes');
   if (range.kind === 'unsatisfiable') {
     // Thrown before the caching headers are set: an error body must not be cached as immutable.
-    reply.header('content-range', `bytes */${info.byteSize}`);
-    throw new RangeNotSatisfiableError(`The image has ${info.byteSize} bytes; the requested range lies outside them`);
+    reply.header('content-range', `bytes */${info.byte_size}`);
+    throw new RangeNotSatisfiableError(`The image has ${info.byte_size} bytes; the requested range lies outside them`);
   }
   // Opened before any header commits to success, so a missing file is a plain 500. HEAD and 304
   // answer from the row alone and never touch the bytes.
@@ -57,12 +57,12 @@ async function sendContent(service: PublicImageService, info: ContentInfo, reque
   reply.header('etag', etag).header('last-modified', lastModified.toUTCString()).header('cache-control', IMMUTABLE);
   reply.header('x-content-type-options', 'nosniff');
   if (notModified) return reply.code(304).send();
-  reply.type(info.contentType);
+  reply.type(info.content_type);
   if (range.kind === 'range') {
     const { start, end } = range.range;
-    reply.code(206).header('content-range', `bytes ${start}-${end}/${info.byteSize}`).header('content-length', end - start + 1);
+    reply.code(206).header('content-range', `bytes ${start}-${end}/${info.byte_size}`).header('content-length', end - start + 1);
   } else {
-    reply.header('content-length', info.byteSize);
+    reply.header('content-length', info.byte_size);
   }
   return reply.send(bytes);
 }

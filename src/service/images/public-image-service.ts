@@ -1,0 +1,59 @@
+import type { Readable } from 'node:stream';
+import { InternalServerError } from '../../core/errors.js';
+import {
+  imageDetailOf,
+  LIST_LIMIT_DEFAULT,
+  LIST_LIMIT_MAX,
+  type ContentInfo,
+  type ImageDetail,
+  type ImageListQuery,
+  type ImagePage,
+} from '../../core/models/image.js';
+import type { ImageRepository } from '../../data/image-repository.js';
+import type { ByteRange, ImageStore } from '../storage/index.js';
+import { normaliseTags } from './image-commands.js';
+import { findImage } from './image-lookup.js';
+import { decodeCursor, encodeCursor } from './listing-cursor.js';
+
+/** Read-only access to the catalogue and the bytes; everything here is public. */
+export class PublicImageService {
+  constructor(
+    private readonly images: ImageRepository,
+    private readonly store: ImageStore,
+  ) {}
+
+  /** GET /image/{guid}. @throws RecordNotFoundError (404) for a guid that names no image. */
+  async getDetail(guid: string): Promise<ImageDetail> {
+    return imageDetailOf(await findImage(this.images, guid));
+  }
+
+  /** GET /image: one page, newest first (docs/API.md). @throws BadRequestError for a cursor this server did not issue. */
+  async list(query: ImageListQuery = {}): Promise<ImagePage> {
+    const limit = Math.min(Math.max(Math.trunc(query.limit ?? LIST_LIMIT_DEFAULT), 1), LIST_LIMIT_MAX);
+    const page = await this.images.listPage({
+      limit,
+      ...(query.after !== undefined && { after: decodeCursor(query.after) }),
+      ...(query.tag !== undefined && { tag: normaliseTags([query.tag])[0]! }),
+      ...(query.author !== undefined && { author: query.author }),
+    });
+    return { images: page.images.map(imageDetailOf), ...(page.nextKey && { nextCursor: encodeCursor(page.nextKey) }) };
+  }
+
+  /** What GET/HEAD /image/{guid}/content answer from before any byte is read. @throws RecordNotFoundError */
+  async getContentInfo(guid: string): Promise<ContentInfo> {
+    const { guid: stored, filename, content_type, byte_size, sha256, created_at } = await findImage(this.images, guid);
+    return { guid: stored, filename, content_type, byte_size, sha256, created_at };
+  }
+
+  /** Streams the bytes (or one range of them). @throws InternalServerError when a row's bytes are missing. */
+  async openContent(info: ContentInfo, range?: ByteRange): Promise<Readable> {
+    const stream = await this.store.open(info.filename, range);
+    if (stream === undefined) {
+      // The client gets the generic 5xx detail; which file is missing is for the operator's log.
+      throw new InternalServerError('An unexpected error occurred', {
+        cause: new Error(`the bytes of image ${info.guid} (${info.filename}) are missing from the store`),
+      });
+    }
+    return stream;
+  }
+}

@@ -1,0 +1,165 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DataValidationError, EndpointNotFoundError, TooManyRequestsError } from '../../core/errors.js';
+import {
+  OpenAIErrorSchema,
+  OpenAIImageGenerateSchema,
+  OpenAIImageSchema,
+  OpenAIImagesResponseSchema,
+  OpenAIModelListSchema,
+  type OpenAIImage,
+  type OpenAIImageGenerate,
+  type OpenAIImagesResponse,
+} from '../../core/models/openai-images.js';
+import type { AccessService } from '../../service/access/index.js';
+import { createImageCommand, type CreateImageCommand, type PrivateImageService, type PublicImageService } from '../../service/images/index.js';
+import { authenticateRequest } from '../authentication.js';
+import { sendOpenAIError } from '../openai-error.js';
+
+export interface OpenAIRoutesOptions {
+  access: AccessService;
+  privateImages: PrivateImageService;
+  publicImages: PublicImageService;
+  /** The models clients may choose, the default first (GET /v1/models lists them). */
+  models: readonly string[];
+  /** PUBLIC_BASE_URL without a trailing slash; undefined: derived from each request. */
+  publicBaseUrl: string | undefined;
+  /** Creates allowed per user per minute, as on POST /image. */
+  createRateLimit: number;
+}
+
+const openAIError = (description: string) => ({ ...OpenAIErrorSchema, description });
+
+const errorResponses = {
+  400: openAIError('Invalid request: `param` names the field (`invalid_request_error`); a refused prompt has code `content_policy_violation`'),
+  401: openAIError('Missing, unknown, expired or revoked API key (`invalid_api_key`, with `WWW-Authenticate: Bearer`)'),
+  429: openAIError('Too many failed logins or creates (`rate_limit_exceeded`), or a quota is used up (`insufficient_quota`); `Retry-After`'),
+  500: openAIError('Unexpected server fault (`server_error`)'),
+  502: openAIError('The image provider failed (`server_error`)'),
+  503: openAIError('Database or image provider unavailable, or the generation queue is full (`server_error`); `Retry-After`'),
+  504: openAIError('The image provider did not answer in time (`server_error`)'),
+};
+
+/**
+ * The create command for one of the `n` images: the same command POST /image makes, checked by the
+ * same rules. OpenAI's own fields (n, response_format, user, stream) stay at this edge; `user` is the
+ * client's end-user id and never the author.
+ * @throws DataValidationError (400, path `/body/model`) for a model not in GET /v1/models
+ */
+function commandOf(body: OpenAIImageGenerate, models: readonly string[]): CreateImageCommand {
+  if (body.model != null && !models.includes(body.model)) {
+    const message = `must be one of ${models.map((m) => `"${m}"`).join(', ')}`;
+    throw new DataValidationError(`model ${message}`, { errors: [{ path: '/body/model', message }] });
+  }
+  return createImageCommand({ prompt: body.prompt });
+}
+
+/**
+ * What OpenAI answers when the request names no `response_format`: base64 for the GPT image models
+ * (they have no URLs), a URL for the others. Clients written for either keep working unchanged.
+ */
+function defaultResponseFormat(model: string): 'url' | 'b64_json' {
+  return model.startsWith('gpt-image-') || model === 'chatgpt-image-latest' ? 'b64_json' : 'url';
+}
+
+/** The origin the image URLs are built on: PUBLIC_BASE_URL, else the request's own (honouring TRUST_PROXY). */
+function baseUrlOf(request: FastifyRequest, configured: string | undefined): string {
+  return configured ?? `${request.protocol}://${request.host}`;
+}
+
+async function bytesOf(images: PublicImageService, guid: string): Promise<Buffer> {
+  const info = await images.getContentInfo(guid);
+  const chunks: Buffer[] = [];
+  for await (const chunk of await images.openContent(info)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The OpenAI Images API under /v1, for OpenAI clients (SDKs, chat front-ends) pointed at pixyproxy
+ * with a pixyproxy API key: every image they generate is catalogued as its own ImageDetail, authored
+ * by the key's user. Errors here use OpenAI's error body, so the clients raise their usual exceptions.
+ */
+export async function openAIRoutes(instance: FastifyInstance, opts: OpenAIRoutesOptions) {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  app.addSchema(OpenAIImageSchema);
+  app.setErrorHandler((error, request, reply) => sendOpenAIError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendOpenAIError(new EndpointNotFoundError(`No endpoint ${request.method} ${request.url.split('?')[0]}`), request, reply),
+  );
+  app.addHook('onRequest', authenticateRequest(opts.access));
+
+  app.get(
+    '/models',
+    {
+      schema: {
+        operationId: 'listOpenAIModels',
+        tags: ['openai'],
+        summary: 'The image models clients may choose (OpenAI shape)',
+        security: [{ bearerAuth: [] }],
+        response: { 200: OpenAIModelListSchema, 401: errorResponses[401], 429: errorResponses[429], 500: errorResponses[500] },
+      },
+    },
+    async () => ({
+      object: 'list' as const,
+      data: opts.models.map((id) => ({ id, object: 'model' as const, created: 0, owned_by: 'pixyproxy' })),
+    }),
+  );
+
+  app.post(
+    '/images/generations',
+    {
+      config: {
+        rateLimit: {
+          max: opts.createRateLimit,
+          timeWindow: 60_000,
+          hook: 'preHandler',
+          keyGenerator: (request) => `create:${request.user?.username ?? request.ip}`,
+          errorResponseBuilder: (_request, context) =>
+            new TooManyRequestsError(`At most ${context.max} image requests per minute may be made; try again later`, {
+              retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
+            }),
+        },
+      },
+      schema: {
+        operationId: 'createOpenAIImages',
+        tags: ['openai'],
+        summary: 'Generate images (OpenAI Images API), each catalogued as its own ImageDetail',
+        security: [{ bearerAuth: [] }],
+        body: OpenAIImageGenerateSchema,
+        response: { 200: OpenAIImagesResponseSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const body: OpenAIImageGenerate = request.body;
+      const command = commandOf(body, opts.models);
+      const model = body.model ?? opts.models[0]!;
+      // Each image goes through the same create as POST /image (queue, store, catalogue), at once:
+      // the generation limiter bounds what reaches the provider.
+      const settled = await Promise.allSettled(Array.from({ length: body.n ?? 1 }, () => opts.privateImages.create(request.user!, command)));
+      const details = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed !== undefined) {
+        // OpenAI answers all images or an error; the ones made are catalogued all the same, never lost.
+        if (details.length > 0) request.log.warn({ guids: details.map((d) => d.guid) }, 'some images of a /v1 request were created before another failed');
+        throw failed.reason;
+      }
+      const format = body.response_format ?? defaultResponseFormat(model);
+      const base = baseUrlOf(request, opts.publicBaseUrl);
+      const data: OpenAIImage[] = [];
+      for (const detail of details) {
+        const revised = detail.revised_prompt as string | null;
+        data.push({
+          ...(format === 'b64_json'
+            ? { b64_json: (await bytesOf(opts.publicImages, detail.guid)).toString('base64') }
+            : { url: `${base}/image/${detail.guid}/content` }),
+          ...(revised !== null && { revised_prompt: revised }),
+          guid: detail.guid,
+        });
+      }
+      const response: OpenAIImagesResponse = { created: Math.floor(Date.now() / 1000), data };
+      const size = details[0]?.size as string | null | undefined;
+      if (size) response.size = size;
+      return response;
+    },
+  );
+}
