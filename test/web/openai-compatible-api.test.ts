@@ -1,0 +1,127 @@
+import OpenAI, { AuthenticationError, BadRequestError, InternalServerError, RateLimitError } from 'openai';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ImageGenerationError } from '../../src/core/errors.js';
+import type { ImageDetail } from '../../src/core/models/image.js';
+import { failingGenerator } from '../support/fakes.js';
+import { createTestApp, type TestApp, type TestAppOptions } from '../support/test-app.js';
+
+// The official SDK against a listening pixyproxy: what any OpenAI client does with a base URL and a key.
+interface Served {
+  t: TestApp;
+  /** http://127.0.0.1:PORT/v1 */
+  baseURL: string;
+  /** An SDK client with alice's key; retries off, so each call is one request. */
+  client: OpenAI;
+}
+
+async function serve(options: TestAppOptions = {}): Promise<Served> {
+  const t = await createTestApp(options);
+  const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  await t.addUser('alice');
+  const { token } = await t.context.services.apiKeys.create('alice');
+  const baseURL = `${address}/v1`;
+  return { t, baseURL, client: new OpenAI({ baseURL, apiKey: token, maxRetries: 0 }) };
+}
+
+async function storedBytes(t: TestApp, guid: string): Promise<Buffer> {
+  const response = await t.app.inject({ url: `/image/${guid}/content` });
+  expect(response.statusCode).toBe(200);
+  return response.rawPayload;
+}
+
+const guidOf = (image: OpenAI.Images.Image) => (image as { guid?: string }).guid!;
+
+describe('pixyproxy through the openai SDK', () => {
+  let s: Served;
+  beforeAll(async () => {
+    s = await serve();
+  });
+  afterAll(() => s.t.close());
+
+  it('catalogues each of n=3 images as its own ImageDetail by the key user, not the body user, and answers URLs to their bytes', async () => {
+    const result = await s.client.images.generate({ prompt: 'three lighthouses', n: 3, user: 'mallory' });
+    expect(result.data).toHaveLength(3);
+    expect(result.created).toBeCloseTo(Date.now() / 1000, -2);
+    const listing = (await s.t.app.inject({ url: '/image' })).json<ImageDetail[]>();
+    const origin = s.baseURL.replace(/\/v1$/, '');
+    for (const image of result.data!) {
+      const guid = guidOf(image);
+      expect(listing.find((detail) => detail.guid === guid)).toMatchObject({ author: 'alice', prompt: 'three lighthouses' });
+      expect(image.url).toBe(`${origin}/image/${guid}/content`);
+      expect(image.b64_json).toBeUndefined();
+      const fetched = Buffer.from(await (await fetch(image.url!)).arrayBuffer());
+      expect(fetched.equals(await storedBytes(s.t, guid))).toBe(true);
+    }
+    expect(new Set(result.data!.map(guidOf)).size).toBe(3);
+  });
+
+  it('answers b64_json that decodes to the stored bytes', async () => {
+    const result = await s.client.images.generate({ prompt: 'one lighthouse', response_format: 'b64_json' });
+    const [image] = result.data!;
+    expect(image!.url).toBeUndefined();
+    expect(Buffer.from(image!.b64_json!, 'base64').equals(await storedBytes(s.t, guidOf(image!)))).toBe(true);
+  });
+
+  it('raises AuthenticationError for an unknown key', async () => {
+    const stranger = new OpenAI({ baseURL: s.baseURL, apiKey: `pxy_${'Q'.repeat(43)}`, maxRetries: 0 });
+    const error = await stranger.images.generate({ prompt: 'x' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect(error).toMatchObject({ status: 401, code: 'invalid_api_key', type: 'invalid_request_error' });
+  });
+
+  it('raises BadRequestError naming the field for an n out of range', async () => {
+    const error = await s.client.images.generate({ prompt: 'x', n: 11 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toMatchObject({ status: 400, param: 'n', type: 'invalid_request_error' });
+  });
+
+  it('raises BadRequestError for a model the server does not offer', async () => {
+    const error = await s.client.images.generate({ prompt: 'x', model: 'dall-e-3' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toMatchObject({ param: 'model' });
+  });
+
+  it('lists the image models in OpenAI shape', async () => {
+    const models = [];
+    for await (const model of s.client.models.list()) models.push(model);
+    expect(models).toEqual([{ id: 'local', object: 'model', created: 0, owned_by: 'pixyproxy' }]);
+  });
+
+  it('answers an unknown /v1 path with an OpenAI error, not problem+json', async () => {
+    const response = await s.t.app.inject({ url: '/v1/chat/completions', method: 'POST', headers: { authorization: `Bearer ${s.client.apiKey}` }, payload: {} });
+    expect(response.statusCode).toBe(404);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.json()).toEqual({ error: { message: 'No endpoint POST /v1/chat/completions', type: 'invalid_request_error', param: null, code: 'not_found' } });
+  });
+});
+
+describe('pixyproxy configured differently, through the openai SDK', () => {
+  let s: Served | undefined;
+  afterEach(async () => {
+    await s?.t.close();
+    s = undefined;
+  });
+
+  it('builds image URLs on PUBLIC_BASE_URL when it is set', async () => {
+    s = await serve({ env: { PUBLIC_BASE_URL: 'https://images.example.com/pixy/' } });
+    const [image] = (await s.client.images.generate({ prompt: 'behind a proxy' })).data!;
+    expect(image!.url).toBe(`https://images.example.com/pixy/image/${guidOf(image!)}/content`);
+  });
+
+  it('raises RateLimitError past the per-user create limit, with Retry-After', async () => {
+    s = await serve({ env: { CREATE_RATE_LIMIT: '1' } });
+    await s.client.images.generate({ prompt: 'the one allowed' });
+    const error = await s.client.images.generate({ prompt: 'one too many' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+    expect(Number((error as RateLimitError).headers?.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('raises InternalServerError when the provider fails, and catalogues nothing', async () => {
+    s = await serve({ generator: failingGenerator(new ImageGenerationError('The image provider failed')) });
+    const error = await s.client.images.generate({ prompt: 'x', n: 2 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InternalServerError);
+    expect(error).toMatchObject({ status: 502, type: 'server_error' });
+    expect((await s.t.app.inject({ url: '/image' })).json()).toEqual([]);
+  });
+});
