@@ -147,17 +147,16 @@ export async function openAIRoutes(instance: FastifyInstance, opts: OpenAIRoutes
       const base = baseUrlOf(request, opts.publicBaseUrl);
       const data: OpenAIImage[] = [];
       for (const detail of details) {
-        const revised = detail.revised_prompt as string | null;
         data.push({
           ...(format === 'b64_json'
             ? { b64_json: (await bytesOf(opts.publicImages, detail.guid)).toString('base64') }
             : { url: `${base}/image/${detail.guid}/content` }),
-          ...(revised !== null && { revised_prompt: revised }),
+          ...(detail.revised_prompt !== null && { revised_prompt: detail.revised_prompt }),
           guid: detail.guid,
         });
       }
       const response: OpenAIImagesResponse = { created: Math.floor(Date.now() / 1000), data };
-      const size = details[0]?.size as string | null | undefined;
+      const size = details[0]?.size;
       if (size) response.size = size;
       return response;
     },
