@@ -60,11 +60,11 @@ async function addContentImage(database: DatabaseConfig, imageDir: string): Prom
   try {
     const generator = {
       name: 'noise',
-      generate: async () => ({ bytes, contentType: 'image/png', width: ONE_MIB_SIDE, height: ONE_MIB_SIDE, model: 'noise', revisedPrompt: null }),
+      generate: async () => ({ bytes, contentType: 'image/png' as const, extension: 'png' as const, width: ONE_MIB_SIDE, height: ONE_MIB_SIDE, model: 'noise', revisedPrompt: null, quality: null, background: null, outputFormat: 'png' as const, usage: null }),
     };
     const service = new PrivateImageService({ images: new SqlImageRepository(db), store: new FileImageStore(imageDir), generator });
     const author = { username: 'admin', is_admin: true, created_at: new Date().toISOString() };
-    const detail = await service.create(author, { prompt: 'benchmark content image', tags: ['bench'] });
+    const detail = await service.create(author, { prompt: 'benchmark content image', tags: ['bench'], options: {} });
     const record = await new SqlImageRepository(db).findByGuid(detail.guid);
     return { guid: detail.guid, etag: `"${record!.sha256}"`, bytes };
   } finally {

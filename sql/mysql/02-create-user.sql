@@ -6,7 +6,7 @@
 -- the application connects from.
 --
 -- Least privilege: the application only reads and writes rows. It never needs DDL at run time
--- because the DBA creates the tables with 03-create-tables.sql, which also records schema version 1
+-- because the DBA creates the tables with 03-create-tables.sql, which also records the schema versions
 -- in schema_migration; the start-up migration step then finds nothing to do and issues no DDL.
 --
 -- A later pixyproxy release that adds a migration needs CREATE, ALTER, INDEX, DROP and REFERENCES

@@ -1,9 +1,9 @@
 -- pixyproxy on MySQL 8 / MariaDB 10.6+: step 3 of 3, run as an administrator against the database.
 --   mariadb -u root -p pixyproxy < sql/mysql/03-create-tables.sql
 --
--- The same schema as the migrations in src/data/migrations/, which the tests check by comparing
--- information_schema for a database built each way. The last statement records every version this
--- script covers in the migration ledger, so the application's start-up migration step skips them.
+-- The same schema as the migrations in src/data/migrations/ (001, 004 and 006), which the tests
+-- check by comparing information_schema for a database built each way. The last statement records
+-- those versions in the migration ledger, so the application's start-up migration step skips them.
 --
 -- Tags live twice: as a JSON array on the image row, so a read is one row, and in image_tag with the
 -- listing key (created_at, guid) and the author copied in, so a tag-filtered page (with or without an
@@ -35,6 +35,9 @@ CREATE TABLE image (
   revised_prompt TEXT NULL,
   created_at DATETIME(3) NOT NULL,
   updated_at DATETIME(3) NOT NULL,
+  quality VARCHAR(16) NULL,
+  background VARCHAR(16) NULL,
+  output_format VARCHAR(8) NULL,
   PRIMARY KEY (id),
   UNIQUE KEY image_guid_uq (guid),
   UNIQUE KEY image_filename_uq (filename),
@@ -52,6 +55,46 @@ CREATE TABLE image_tag (
   KEY image_tag_listing_idx (tag, created_at, guid),
   KEY image_tag_author_listing_idx (author, tag, created_at, guid),
   CONSTRAINT image_tag_image_fk FOREIGN KEY (image_id) REFERENCES image (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The usage ledger: one row per billed generation, kept when the image is deleted. Money in nano-dollars.
+CREATE TABLE usage_record (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  guid CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  username VARCHAR(64) NOT NULL,
+  model VARCHAR(100) NOT NULL,
+  input_tokens INT UNSIGNED NOT NULL,
+  input_text_tokens INT UNSIGNED NULL,
+  input_image_tokens INT UNSIGNED NULL,
+  output_tokens INT UNSIGNED NOT NULL,
+  output_text_tokens INT UNSIGNED NULL,
+  output_image_tokens INT UNSIGNED NULL,
+  total_tokens INT UNSIGNED NOT NULL,
+  cost_nano_usd BIGINT UNSIGNED NOT NULL,
+  created_at DATETIME(3) NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY usage_record_guid_uq (guid),
+  KEY usage_record_user_idx (username, created_at),
+  KEY usage_record_time_idx (created_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE user_quota (
+  username VARCHAR(64) NOT NULL,
+  images_per_day INT UNSIGNED NULL,
+  usd_per_month_nano BIGINT UNSIGNED NULL,
+  updated_at DATETIME(3) NOT NULL,
+  PRIMARY KEY (username),
+  CONSTRAINT user_quota_user_fk FOREIGN KEY (username) REFERENCES user (username) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE quota_reservation (
+  id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  username VARCHAR(64) NOT NULL,
+  cost_nano_usd BIGINT UNSIGNED NOT NULL,
+  created_at DATETIME(3) NOT NULL,
+  expires_at DATETIME(3) NOT NULL,
+  PRIMARY KEY (id),
+  KEY quota_reservation_user_idx (username, expires_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- API keys (migration 006): only a SHA-256 of each token is stored; a key goes with its user.
@@ -79,4 +122,5 @@ CREATE TABLE schema_migration (
 
 INSERT INTO schema_migration (version, name, applied_at)
 VALUES (1, 'initial schema: user, image, image_tag', UTC_TIMESTAMP(3)),
+       (4, 'image options, usage ledger, user quotas and quota reservations', UTC_TIMESTAMP(3)),
        (6, 'api keys', UTC_TIMESTAMP(3));

@@ -7,10 +7,22 @@ import { SqlApiKeyRepository } from '../data/api-key-repository.js';
 import { SqlImageRepository } from '../data/image-repository.js';
 import { migrate, type MigrationReport } from '../data/migrator.js';
 import { openDatabase } from '../data/open-database.js';
+import { SqlUsageRepository } from '../data/usage-repository.js';
 import { SqlUserRepository } from '../data/user-repository.js';
 import { AccessService, ApiKeyService, AuthFailureLimiter, CredentialCache, type ScryptParams } from '../service/access/index.js';
-import { createGenerator, GenerationLimiter, type ImageGenerator } from '../service/generation/index.js';
+import {
+  assertPriced,
+  createGenerator,
+  END_USER_ID_SECRET_FILE,
+  EndUserIds,
+  GenerationLimiter,
+  loadOrCreateEndUserSecret,
+  loadPriceTable,
+  type ImageGenerator,
+  type ModelPolicy,
+} from '../service/generation/index.js';
 import { PrivateImageService, PublicImageService } from '../service/images/index.js';
+import { MeteringService } from '../service/metering/index.js';
 import { FileImageStore, OrphanSweeper } from '../service/storage/index.js';
 import type { AppServices } from '../web/app.js';
 import { ReadinessCheck } from '../web/routes/readiness-check.js';
@@ -32,6 +44,21 @@ export interface ContextOverrides {
   generator?: ImageGenerator;
   /** Cheaper password hashing for tests. */
   scrypt?: ScryptParams;
+}
+
+/** The models a create may choose: the built-in generator's, or OPENAI_IMAGE_MODEL plus OPENAI_IMAGE_MODELS. */
+export function modelPolicyOf(config: Config): ModelPolicy {
+  if (config.generator === 'local') return { defaultModel: 'local', allowedModels: ['local'] };
+  return { defaultModel: config.openai.model, allowedModels: config.openai.allowedModels };
+}
+
+/**
+ * How long an unsettled quota reservation holds: the longest a create can take (waiting in the
+ * generation queue, then generating within OPENAI_TIMEOUT_MS) plus 5 minutes. Only a process that
+ * died mid-create leaves one behind for this long.
+ */
+function reservationTtlMs(config: Config): number {
+  return config.openai.timeoutMs * (Math.ceil(config.generationQueue / config.generationConcurrency) + 1) + 5 * 60_000;
 }
 
 /**
@@ -59,9 +86,19 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       failureLimiter: new AuthFailureLimiter({ limit: config.authFailureLimit, windowMs: config.authFailureWindowMs }),
       ...(overrides.scrypt && { scrypt: overrides.scrypt }),
     });
+    const models = modelPolicyOf(config);
+    const prices = await loadPriceTable(config.pricesFile);
+    assertPriced(prices, models.allowedModels);
+    const metering = new MeteringService({ usage: new SqlUsageRepository(db), prices, reservationTtlMs: reservationTtlMs(config) });
+    // The provider sees an HMAC of the author, never the name; the local generator sends nothing anywhere.
+    const endUserIds =
+      config.generator === 'openai'
+        ? new EndUserIds(await loadOrCreateEndUserSecret(config.endUserIdSecret, join(config.dataDir, END_USER_ID_SECRET_FILE)))
+        : undefined;
     const services: AppServices = {
       publicImages: new PublicImageService(images, store),
-      privateImages: new PrivateImageService({ images, store, generator, log }),
+      privateImages: new PrivateImageService({ images, store, generator, models, metering, ...(endUserIds && { endUserIds }), log }),
+      metering,
       access,
       apiKeys,
       readiness: new ReadinessCheck(db),

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
-import { describeDatabase, imageModelsOf, type Config } from '../core/config.js';
+import { describeDatabase, type Config } from '../core/config.js';
 import { buildApp } from '../web/app.js';
-import { ensureInitialAdmin, openContext } from './compose.js';
+import { ensureInitialAdmin, modelPolicyOf, openContext } from './compose.js';
 
 // Read from package.json (two levels up from both src/cli/ and dist/cli/) so the OpenAPI version cannot drift.
 export const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -34,7 +34,7 @@ export async function serve(config: Config, log: Logger): Promise<void> {
     version: VERSION,
     createRateLimit: config.createRateLimit,
     publicBaseUrl: config.publicBaseUrl,
-    imageModels: imageModelsOf(config),
+    imageModels: modelPolicyOf(config).allowedModels,
   });
   // Deliberate timeouts: slow-loris clients cannot hold sockets, idle keep-alives are reaped.
   app.server.headersTimeout = 15_000;

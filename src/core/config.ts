@@ -23,7 +23,10 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface OpenAIConfig {
   apiKey: string | undefined;
   baseURL: string | undefined;
+  /** The model a create gets when it names none. */
   model: string;
+  /** Models a create may name (`model`); always includes `model`. */
+  allowedModels: readonly string[];
   timeoutMs: number;
   maxRetries: number;
 }
@@ -52,6 +55,10 @@ export interface Config {
   authCacheTtlMs: number;
   trustProxy: boolean | string;
   shutdownTimeoutMs: number;
+  /** A price table to use instead of the shipped one (JSON), or undefined. */
+  pricesFile: string | undefined;
+  /** Secret for the end-user ids sent to the provider; undefined: generated into DATA_DIR. */
+  endUserIdSecret: string | undefined;
   /**
    * The public origin (PUBLIC_BASE_URL, no trailing slash) for absolute image URLs in /v1 answers;
    * undefined: derived from each request.
@@ -187,6 +194,17 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (imageSize !== undefined && !IMAGE_SIZE_PATTERN.test(imageSize)) {
     throw new ConfigurationError(`IMAGE_SIZE must look like 1024x1024, got "${imageSize}"`);
   }
+  const model = present(env, 'OPENAI_IMAGE_MODEL') ?? 'gpt-image-1';
+  const listed = present(env, 'OPENAI_IMAGE_MODELS')?.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  if (listed !== undefined && listed.some((name) => !/^[A-Za-z0-9._:-]{1,100}$/.test(name))) {
+    throw new ConfigurationError('OPENAI_IMAGE_MODELS must be a comma-separated list of model names');
+  }
+  const allowedModels = [...new Set([model, ...(listed ?? [])])];
+  const endUserIdSecret = present(env, 'END_USER_ID_SECRET');
+  if (endUserIdSecret !== undefined && Buffer.byteLength(endUserIdSecret) < 32) {
+    throw new ConfigurationError('END_USER_ID_SECRET must be at least 32 bytes long');
+  }
+  const pricesFile = present(env, 'PRICES_FILE');
   const baseURL = present(env, 'OPENAI_BASE_URL');
   if (baseURL !== undefined && !URL.canParse(baseURL)) {
     throw new ConfigurationError('OPENAI_BASE_URL is not a valid URL');
@@ -206,7 +224,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     openai: {
       apiKey,
       baseURL,
-      model: present(env, 'OPENAI_IMAGE_MODEL') ?? 'gpt-image-1',
+      model,
+      allowedModels,
       timeoutMs: integer(env, 'OPENAI_TIMEOUT_MS', 120_000, 1, 3_600_000),
       maxRetries: integer(env, 'OPENAI_MAX_RETRIES', 2, 0, 10),
     },
@@ -218,6 +237,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     authCacheTtlMs: integer(env, 'AUTH_CACHE_TTL_MS', 60_000, 0, 86_400_000),
     trustProxy: trustProxy(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
+    pricesFile: pricesFile === undefined ? undefined : absolute(pricesFile),
+    endUserIdSecret,
     publicBaseUrl: publicBaseUrl(env),
   };
 }
@@ -227,9 +248,4 @@ export function describeDatabase(database: DatabaseConfig): string {
   if (database.kind === 'sqlite') return `sqlite:${database.file}`;
   const user = database.user ? `${encodeURIComponent(database.user)}:***@` : '';
   return `mysql://${user}${database.host}:${database.port}/${database.database}`;
-}
-
-/** The image models clients may choose (GET /v1/models), the default first: the configured generator's model. */
-export function imageModelsOf(config: Pick<Config, 'generator' | 'openai'>): string[] {
-  return [config.generator === 'local' ? 'local' : config.openai.model];
 }

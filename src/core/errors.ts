@@ -40,6 +40,8 @@ export class UnsupportedMediaTypeError extends PixyproxyError {}
 export class RangeNotSatisfiableError extends PixyproxyError {}
 export class PromptRejectedError extends PixyproxyError {}
 export class TooManyRequestsError extends PixyproxyError {}
+/** A user's quota (images per day, USD per month) would be exceeded; Retry-After is the period's end. */
+export class QuotaExceededError extends PixyproxyError {}
 export class InternalServerError extends PixyproxyError {}
 export class ImageGenerationError extends PixyproxyError {}
 export class DBConnectionError extends PixyproxyError {}

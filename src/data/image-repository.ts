@@ -98,9 +98,9 @@ export class SqlImageRepository implements ImageRepository {
     await this.db.transaction(async (tx) => {
       const { lastInsertId } = await tx.run(
         `INSERT INTO image (guid, prompt, filename, tags, author, content_type, byte_size, sha256, model, size,
-           revised_prompt, created_at, updated_at)
+           revised_prompt, quality, background, output_format, created_at, updated_at)
          VALUES (:guid, :prompt, :filename, :tags, :author, :content_type, :byte_size, :sha256, :model, :size,
-           :revised_prompt, :created_at, :created_at)`,
+           :revised_prompt, :quality, :background, :output_format, :created_at, :created_at)`,
         params,
       );
       const owner = { imageId: lastInsertId, guid: image.guid, author: image.author, createdAt: params['created_at'] as string };

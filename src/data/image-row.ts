@@ -16,12 +16,15 @@ export interface ImageRow {
   model: string | null;
   size: string | null;
   revised_prompt: string | null;
+  quality: string | null;
+  background: string | null;
+  output_format: string | null;
   created_at: string | Date;
   updated_at: string | Date;
 }
 
 export const IMAGE_COLUMNS =
-  'id, guid, prompt, filename, tags, author, content_type, byte_size, sha256, model, size, revised_prompt, created_at, updated_at';
+  'id, guid, prompt, filename, tags, author, content_type, byte_size, sha256, model, size, revised_prompt, quality, background, output_format, created_at, updated_at';
 
 /** The one row -> model mapping: tags from their JSON text, times from the SQL literal to RFC 3339. */
 export function storedImageFromRow(row: ImageRow): StoredImage {
@@ -37,6 +40,9 @@ export function storedImageFromRow(row: ImageRow): StoredImage {
     model: row.model,
     size: row.size,
     revised_prompt: row.revised_prompt,
+    quality: row.quality,
+    background: row.background,
+    output_format: row.output_format,
     created_at: fromSqlTime(row.created_at),
     updated_at: fromSqlTime(row.updated_at),
   };

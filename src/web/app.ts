@@ -6,6 +6,10 @@ import { ImageDetailSchema, ImageListSchema } from '../core/models/image.js';
 import { ProblemSchema } from '../core/models/problem.js';
 import type { AccessService, ApiKeyService } from '../service/access/index.js';
 import type { PrivateImageService, PublicImageService } from '../service/images/index.js';
+import type { MeteringService } from '../service/metering/index.js';
+import { MeSchema, UsageReportSchema } from '../core/models/usage.js';
+import { authenticateRequest } from './authentication.js';
+import { usageRoutes } from './routes/usage-routes.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
@@ -27,6 +31,8 @@ export interface AppServices {
   access: AccessService;
   /** The caller's own API keys (/me/keys). */
   apiKeys: ApiKeyService;
+  /** Usage ledger, cost and quotas (GET /usage, GET /me). */
+  metering: MeteringService;
   readiness: ReadinessCheck;
 }
 
@@ -77,6 +83,8 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   app.addSchema(ApiKeySchema);
   app.addSchema(ApiKeyListSchema);
   app.addSchema(CreatedApiKeySchema);
+  app.addSchema(UsageReportSchema);
+  app.addSchema(MeSchema);
 
   await app.register(requestLogging);
   await app.register(errorHandler);
@@ -92,6 +100,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     access: services.access,
     createRateLimit: options.createRateLimit,
   });
+  await app.register(usageRoutes, { metering: services.metering, authenticate: authenticateRequest(services.access) });
   await app.register(apiKeyRoutes, { prefix: '/me/keys', access: services.access, apiKeys: services.apiKeys });
   await app.register(openAIRoutes, {
     prefix: '/v1',

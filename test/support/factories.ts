@@ -25,6 +25,9 @@ export function makeNewImage(overrides: Partial<NewImage> = {}): NewImage {
     model: 'local',
     size: '64x64',
     revised_prompt: null,
+    quality: null,
+    background: null,
+    output_format: 'png',
     created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, sequence)).toISOString(),
     ...overrides,
   };

@@ -1,10 +1,21 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PNG } from 'pngjs';
+import sharp from 'sharp';
 
 /** One scripted answer of the fake. Every kind may be delayed. */
 export type FakeReply =
-  | { kind: 'image'; width?: number; height?: number; revisedPrompt?: string; delayMs?: number }
+  | {
+      kind: 'image';
+      width?: number;
+      height?: number;
+      revisedPrompt?: string;
+      delayMs?: number;
+      /** The bytes' format, whatever was asked (default: the request's output_format, else png). */
+      format?: 'png' | 'jpeg' | 'webp';
+      /** Replaces the `usage` a GPT image model reports; null leaves it out. */
+      usage?: Record<string, unknown> | null;
+    }
   | {
       kind: 'error';
       status: number;
@@ -44,6 +55,42 @@ export function pngBase64(width: number, height: number): string {
     pngCache.set(key, cached);
   }
   return cached;
+}
+
+const encodedCache = new Map<string, string>();
+
+/** A real solid-colour JPEG or WebP (through sharp) as base64, cached per format and size. */
+export async function encodedBase64(format: 'jpeg' | 'webp', width: number, height: number): Promise<string> {
+  const key = `${format}:${width}x${height}`;
+  let cached = encodedCache.get(key);
+  if (cached === undefined) {
+    const image = sharp({ create: { width, height, channels: 3, background: { r: 40, g: 90, b: 160 } } });
+    cached = (await (format === 'jpeg' ? image.jpeg({ quality: 80 }) : image.webp({ quality: 80 })).toBuffer()).toString('base64');
+    encodedCache.set(key, cached);
+  }
+  return cached;
+}
+
+/**
+ * Image output tokens the GPT image models bill per quality and size (gpt-image-1's published counts);
+ * other sizes (gpt-image-2) are charged per 1024x1024-sized area.
+ */
+export const OUTPUT_TOKENS: Record<string, Record<string, number>> = {
+  low: { '1024x1024': 272, '1024x1536': 408, '1536x1024': 400 },
+  medium: { '1024x1024': 1056, '1024x1536': 1584, '1536x1024': 1568 },
+  high: { '1024x1024': 4160, '1024x1536': 6240, '1536x1024': 6208 },
+};
+
+/** The `usage` the fake reports: a text token per 4 prompt characters (rounded up), no image input. */
+export function fakeUsage(prompt: string, quality: string, width: number, height: number) {
+  const text = Math.ceil(prompt.length / 4);
+  const output = OUTPUT_TOKENS[quality]?.[`${width}x${height}`] ?? Math.ceil(((OUTPUT_TOKENS[quality]?.['1024x1024'] ?? 4160) * width * height) / (1024 * 1024));
+  return {
+    input_tokens: text,
+    input_tokens_details: { text_tokens: text, image_tokens: 0 },
+    output_tokens: output,
+    total_tokens: text + output,
+  };
 }
 
 function maskKey(key: string): string {
@@ -158,10 +205,10 @@ export class FakeOpenAIServer {
       });
     }
     if (response.destroyed) return;
-    this.#answer(reply, body, response);
+    await this.#answer(reply, body, response);
   }
 
-  #answer(reply: FakeReply, body: Record<string, unknown>, response: ServerResponse): void {
+  async #answer(reply: FakeReply, body: Record<string, unknown>, response: ServerResponse): Promise<void> {
     switch (reply.kind) {
       case 'image': {
         const requested = typeof body.size === 'string' ? /^(\d+)x(\d+)$/.exec(body.size) : null;
@@ -173,16 +220,22 @@ export class FakeOpenAIServer {
           sendJson(response, 400, { error: { message: "Unknown parameter: 'response_format'.", type: 'invalid_request_error', param: 'response_format', code: 'unknown_parameter' } });
           return;
         }
-        const image = !isGptImage && body.response_format !== 'b64_json'
-          ? { url: 'https://images.example.invalid/generated.png' }
-          : { b64_json: pngBase64(width, height) };
+        const requestedFormat = body.output_format === 'jpeg' || body.output_format === 'webp' ? body.output_format : 'png';
+        const format = reply.format ?? requestedFormat;
+        const b64 = format === 'png' ? pngBase64(width, height) : await encodedBase64(format, width, height);
+        const image = !isGptImage && body.response_format !== 'b64_json' ? { url: 'https://images.example.invalid/generated.png' } : { b64_json: b64 };
+        const quality = typeof body.quality === 'string' && body.quality !== 'auto' ? body.quality : 'high';
+        const usage = reply.usage === undefined ? fakeUsage(String(body.prompt ?? ''), quality, width, height) : reply.usage;
+        if (response.destroyed) return;
         sendJson(response, 200, {
           created: Math.floor(Date.now() / 1000),
           data: [{ ...image, ...(reply.revisedPrompt !== undefined && { revised_prompt: reply.revisedPrompt }) }],
           ...(isGptImage && {
-            output_format: 'png',
+            background: body.background === 'transparent' ? 'transparent' : 'opaque',
+            output_format: requestedFormat,
+            quality,
             size: `${width}x${height}`,
-            usage: { input_tokens: 12, output_tokens: 4160, total_tokens: 4172, input_tokens_details: { image_tokens: 0, text_tokens: 12 } },
+            ...(usage !== null && { usage }),
           }),
         });
         return;

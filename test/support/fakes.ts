@@ -161,7 +161,7 @@ export class FakeImageGenerator implements ImageGenerator {
   async generate(prompt: string): Promise<GeneratedImage> {
     this.prompts.push(prompt);
     if (this.failWith) throw this.failWith;
-    return { bytes: fakePngBytes(prompt), contentType: 'image/png', width: 8, height: 8, model: 'fake', revisedPrompt: null };
+    return { bytes: fakePngBytes(prompt), contentType: 'image/png' as const, extension: 'png' as const, width: 8, height: 8, model: 'fake', revisedPrompt: null, quality: null, background: null, outputFormat: 'png' as const, usage: null };
   }
 }
 

@@ -9,6 +9,6 @@ export class NoiseImageGenerator implements ImageGenerator {
 
   async generate(prompt: string): Promise<GeneratedImage> {
     const bytes = noisePng(this.side, this.side, prompt);
-    return { bytes, contentType: 'image/png', width: this.side, height: this.side, model: 'noise', revisedPrompt: null };
+    return { bytes, contentType: 'image/png' as const, extension: 'png' as const, width: this.side, height: this.side, model: 'noise', revisedPrompt: null, quality: null, background: null, outputFormat: 'png' as const, usage: null };
   }
 }

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { openContext, type Context, type ContextOverrides } from '../../src/cli/compose.js';
-import { imageModelsOf, loadConfig } from '../../src/core/config.js';
+import { modelPolicyOf, openContext, type Context, type ContextOverrides } from '../../src/cli/compose.js';
+import { loadConfig } from '../../src/core/config.js';
 import type { ImageDetail } from '../../src/core/models/image.js';
 import { LocalImageGenerator } from '../../src/service/generation/index.js';
 import { silentLogger } from '../../src/core/service-logger.js';
@@ -50,7 +50,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = await buildApp(context.services, {
     createRateLimit: config.createRateLimit,
     publicBaseUrl: config.publicBaseUrl,
-    imageModels: imageModelsOf(config),
+    imageModels: modelPolicyOf(config).allowedModels,
     ...options.app,
   });
   await app.ready();

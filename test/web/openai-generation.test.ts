@@ -60,7 +60,7 @@ describe('POST /image with the OpenAI generator: each model family', () => {
     expect(fake.requests).toHaveLength(1);
     const sent = fake.requests[0]!;
     expect(sent.headers.authorization).toBe(`Bearer ${TEST_OPENAI_KEY}`);
-    expect(sent.body).toEqual({ model: 'gpt-image-1', prompt: 'a red kite over dunes', n: 1, output_format: 'png', size: '1024x1024' });
+    expect(sent.body).toEqual({ model: 'gpt-image-1', prompt: 'a red kite over dunes', n: 1, output_format: 'png', size: '1024x1024', user: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(response.json()).toMatchObject({ model: 'gpt-image-1', size: '1024x1024', revised_prompt: null, content_type: 'image/png' });
 
     const content = await t!.app.inject({ url: `/image/${response.json().guid}/content` });
@@ -73,7 +73,7 @@ describe('POST /image with the OpenAI generator: each model family', () => {
     const response = await create(auth, makeImageInput({ prompt: 'a red kite over dunes' }));
 
     expect(response.statusCode).toBe(201);
-    expect(fake.requests[0]!.body).toEqual({ model: 'dall-e-3', prompt: 'a red kite over dunes', n: 1, response_format: 'b64_json', size: '1792x1024' });
+    expect(fake.requests[0]!.body).toEqual({ model: 'dall-e-3', prompt: 'a red kite over dunes', n: 1, response_format: 'b64_json', size: '1792x1024', user: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const detail = response.json();
     expect(detail).toMatchObject({ model: 'dall-e-3', size: '1792x1024', revised_prompt: 'A red kite soaring over golden sand dunes at sunset' });
     const stored = await t!.app.inject({ url: `/image/${detail.guid}` });

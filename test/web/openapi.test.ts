@@ -46,6 +46,8 @@ describe('GET /openapi.json', () => {
       createApiKey: [{ basicAuth: [] }],
       createOpenAIImages: [{ bearerAuth: [] }],
       listOpenAIModels: [{ bearerAuth: [] }],
+      getUsage: either,
+      getMe: either,
     };
     for (const op of ops) expect(op.security, op.operationId).toEqual(security[op.operationId ?? '']);
   });

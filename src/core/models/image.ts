@@ -37,11 +37,30 @@ export const TagsSchema = Type.Array(TagSchema, {
   description: `At most ${TAGS_MAX_ITEMS} tags; duplicates (after normalisation) are dropped`,
 });
 
+const options = <T extends string>(values: readonly T[], description: string) =>
+  Type.Optional(Type.Union(values.map((value) => Type.Literal(value)) as [ReturnType<typeof Type.Literal<T>>], { description }));
+
+/**
+ * The Images API's generation options (OpenAI API reference, "Create image"). Which of them a model
+ * takes is checked per model family after this schema (docs/API.md, "Image options").
+ */
+export const ImageOptionsSchema = Type.Object({
+  model: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: "Model to generate with; one of the server's allow-list. Default: the configured model" })),
+  size: Type.Optional(Type.String({ pattern: '^(auto|[1-9][0-9]{0,4}x[1-9][0-9]{0,4})$', description: 'WIDTHxHEIGHT (or `auto`); which sizes depends on the model' })),
+  quality: options(['standard', 'hd', 'low', 'medium', 'high', 'auto'] as const, '`low`/`medium`/`high`/`auto` for GPT image models, `standard`/`hd` for dall-e-3'),
+  background: options(['transparent', 'opaque', 'auto'] as const, 'GPT image models; `transparent` needs png or webp'),
+  output_format: options(['png', 'jpeg', 'webp'] as const, 'Format of the image (GPT image models and the local generator)'),
+  output_compression: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: '0-100, only with jpeg or webp' })),
+  moderation: options(['low', 'auto'] as const, 'Content-moderation level (GPT image models)'),
+  style: options(['vivid', 'natural'] as const, 'dall-e-3 only'),
+});
+
 /** Body of POST /image. */
 export const ImageDetailCreateSchema = Type.Object(
   {
     prompt: PromptSchema,
     tags: Type.Optional(TagsSchema),
+    ...ImageOptionsSchema.properties,
   },
   { additionalProperties: false, $id: 'ImageDetailCreate' },
 );
@@ -68,7 +87,7 @@ const NullableString = (description: string) => Type.Unsafe<string | null>({ typ
 export const StoredImageSchema = Type.Object({
   guid: GuidSchema,
   prompt: Type.String({ description: 'The prompt the image was generated from' }),
-  filename: Type.String({ description: 'Name of the stored file, `{guid}.png`' }),
+  filename: Type.String({ description: 'Name of the stored file: `{guid}` and `.png`, `.jpg` or `.webp` by the media type' }),
   tags: Type.Array(Type.String(), { description: 'Normalised tags, sorted' }),
   author: Type.String({ description: 'Username of the creator' }),
   content_type: Type.String({ description: 'Media type of the bytes', examples: ['image/png'] }),
@@ -77,6 +96,9 @@ export const StoredImageSchema = Type.Object({
   model: NullableString('Model that generated the image (`local` for the built-in generator)'),
   size: NullableString('Pixel size as WIDTHxHEIGHT'),
   revised_prompt: NullableString('Prompt as rewritten by the provider, when it reports one'),
+  quality: NullableString('Quality as the provider reports it (else as requested), e.g. `high`, `hd`; null when neither says'),
+  background: NullableString('Background as the provider reports it (else as requested): `transparent`, `opaque` or `auto`'),
+  output_format: NullableString('Format of the bytes: `png`, `jpeg` or `webp`'),
   created_at: Timestamp('Creation time, RFC 3339 UTC'),
   updated_at: Timestamp('Last change, RFC 3339 UTC'),
 });

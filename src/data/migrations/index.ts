@@ -1,6 +1,7 @@
 import { initialSchema } from './001-initial-schema.js';
+import { usageAndQuotas } from './004-usage-and-quotas.js';
 import { apiKeys } from './006-api-keys.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, oldest first. Append only: a released migration never changes. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema, apiKeys];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, usageAndQuotas, apiKeys];

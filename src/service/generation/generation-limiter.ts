@@ -1,5 +1,5 @@
 import { DEFAULT_RETRY_AFTER_SECONDS, ServiceUnavailableError } from '../../core/errors.js';
-import type { GeneratedImage, ImageGenerator } from './image-generator.js';
+import type { GeneratedImage, GenerationRequest, ImageGenerator } from './image-generator.js';
 
 export interface GenerationLimits {
   /** Generations in flight at once (GENERATION_CONCURRENCY). */
@@ -48,11 +48,11 @@ export class GenerationLimiter implements ImageGenerator {
     return this.#waiting.length;
   }
 
-  async generate(prompt: string): Promise<GeneratedImage> {
+  async generate(prompt: string, request?: GenerationRequest): Promise<GeneratedImage> {
     await this.#acquire();
     const started = this.#now();
     try {
-      return await this.#inner.generate(prompt);
+      return await this.#inner.generate(prompt, request);
     } finally {
       this.#record(this.#now() - started);
       this.#release();

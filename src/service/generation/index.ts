@@ -3,8 +3,39 @@
  * generator, and the OpenAI adapter (`openai/`, loaded only when configured). The rest of the code
  * imports this file only.
  */
-export type { GeneratedImage, ImageGenerator } from './image-generator.js';
+export type { GeneratedImage, GenerationRequest, ImageGenerator } from './image-generator.js';
 export { createGenerator } from './create-generator.js';
 export { GenerationLimiter, type GenerationLimits } from './generation-limiter.js';
 export { LocalImageGenerator, type LocalGeneratorOptions } from './local-generator.js';
 export { MalformedPngError, readPngDimensions } from './png-structure.js';
+export {
+  FAMILY_RULES,
+  familyRulesOf,
+  outputFormatOf,
+  parseSize,
+  resolveImageOptions,
+  type Background,
+  type FamilyName,
+  type FamilyRules,
+  type ImageOptions,
+  type ImageOptionsInput,
+  type ModelPolicy,
+  type Moderation,
+  type OutputFormat,
+  type Quality,
+  type Style,
+} from './image-options.js';
+export {
+  assertPriced,
+  costOf,
+  formatUsd,
+  loadPriceTable,
+  parsePriceTable,
+  parseUsd,
+  shippedPriceTable,
+  worstCaseCostOf,
+  type BillableImage,
+  type PriceTable,
+} from './price-table.js';
+export { detectImage, UnrecognisedImageError, type DetectedImage, type ImageMediaType } from './media-type.js';
+export { EndUserIds, END_USER_ID_SECRET_FILE, loadOrCreateEndUserSecret } from './end-user-id.js';

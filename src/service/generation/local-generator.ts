@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { PNG } from 'pngjs';
-import type { GeneratedImage, ImageGenerator } from './image-generator.js';
+import type { GeneratedImage, GenerationRequest, ImageGenerator } from './image-generator.js';
+import { encodeRgba } from './image-encoding.js';
+import { parseSize } from './image-options.js';
+import { detectImage } from './media-type.js';
 
 export interface LocalGeneratorOptions {
   width?: number;
@@ -38,8 +41,10 @@ function discsFrom(seed: Buffer, width: number, height: number): Disc[] {
 }
 
 /**
- * The offline generator: renders a real PNG (a two-colour gradient with translucent discs) whose
- * every pixel follows from the prompt's hash. No network, no key, stable across runs.
+ * The offline generator: renders a real image (a two-colour gradient with translucent discs) whose
+ * every pixel follows from the prompt's hash. No network, no key, stable across runs. It honours
+ * `size` (any WxH within LOCAL_SIZE_LIMITS, checked by resolveImageOptions) and `output_format`:
+ * PNG through pngjs, JPEG and WebP through sharp, with `output_compression` as the encoder quality.
  */
 export class LocalImageGenerator implements ImageGenerator {
   readonly name = 'local';
@@ -52,38 +57,63 @@ export class LocalImageGenerator implements ImageGenerator {
     this.#height = options.height ?? 512;
   }
 
-  async generate(prompt: string): Promise<GeneratedImage> {
-    const width = this.#width;
-    const height = this.#height;
-    const seed = seedBytes(prompt, 64);
-    // One pixel buffer per generator, reused: the fill and the encode below never await, so no two
-    // calls share it at once, and a 1 MiB buffer per create no longer waits for the GC.
-    this.#png ??= new PNG({ width, height, colorType: 2 });
-    const png = this.#png;
-    const discs = discsFrom(seed, width, height);
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const t = (x + y) / (width + height);
-        let r = seed[0]! * (1 - t) + seed[3]! * t;
-        let g = seed[1]! * (1 - t) + seed[4]! * t;
-        let b = seed[2]! * (1 - t) + seed[5]! * t;
-        for (const disc of discs) {
-          const dx = x - disc.x;
-          const dy = y - disc.y;
-          if (dx * dx + dy * dy <= disc.radius * disc.radius) {
-            r = (r + disc.rgb[0]) / 2;
-            g = (g + disc.rgb[1]) / 2;
-            b = (b + disc.rgb[2]) / 2;
-          }
+  async generate(prompt: string, request: GenerationRequest = {}): Promise<GeneratedImage> {
+    const options = request.options;
+    const requested = options?.size === undefined ? undefined : parseSize(options.size);
+    const width = requested?.width ?? this.#width;
+    const height = requested?.height ?? this.#height;
+    const format = options?.output_format ?? 'png';
+    // One pixel buffer for the configured size, reused: the fill and the PNG encode below never
+    // await, so no two calls share it at once. Other sizes get their own.
+    const png = width === this.#width && height === this.#height ? (this.#png ??= new PNG({ width, height, colorType: 2 })) : new PNG({ width, height, colorType: 2 });
+    paint(png, prompt);
+    const bytes =
+      format === 'png'
+        ? PNG.sync.write(png, { colorType: 2 })
+        : // sharp encodes off the main thread: hand it a copy, the shared buffer may be repainted meanwhile.
+          await encodeRgba(Buffer.from(png.data), width, height, format, options?.output_compression);
+    const detected = detectImage(bytes);
+    return {
+      bytes,
+      contentType: detected.mediaType,
+      extension: detected.extension,
+      width,
+      height,
+      model: 'local',
+      revisedPrompt: null,
+      quality: null,
+      background: null,
+      outputFormat: format,
+      usage: null,
+    };
+  }
+}
+
+/** Fills `png` with the prompt's picture. */
+function paint(png: PNG, prompt: string): void {
+  const { width, height } = png;
+  const seed = seedBytes(prompt, 64);
+  const discs = discsFrom(seed, width, height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const t = (x + y) / (width + height);
+      let r = seed[0]! * (1 - t) + seed[3]! * t;
+      let g = seed[1]! * (1 - t) + seed[4]! * t;
+      let b = seed[2]! * (1 - t) + seed[5]! * t;
+      for (const disc of discs) {
+        const dx = x - disc.x;
+        const dy = y - disc.y;
+        if (dx * dx + dy * dy <= disc.radius * disc.radius) {
+          r = (r + disc.rgb[0]) / 2;
+          g = (g + disc.rgb[1]) / 2;
+          b = (b + disc.rgb[2]) / 2;
         }
-        const i = (y * width + x) * 4;
-        png.data[i] = r;
-        png.data[i + 1] = g;
-        png.data[i + 2] = b;
-        png.data[i + 3] = 255;
       }
+      const i = (y * width + x) * 4;
+      png.data[i] = r;
+      png.data[i + 1] = g;
+      png.data[i + 2] = b;
+      png.data[i + 3] = 255;
     }
-    const bytes = PNG.sync.write(png, { colorType: 2 });
-    return { bytes, contentType: 'image/png', width, height, model: 'local', revisedPrompt: null };
   }
 }

@@ -1,9 +1,12 @@
 import type { ImageDetailCreate, ImageDetailUpdate } from '../../core/models/image.js';
+import type { ImageOptionsInput } from '../generation/index.js';
 
-/** A create as the images room takes it: prompt trimmed, tags normalised. */
+/** A create as the images room takes it: prompt trimmed, tags normalised, the generation options as sent. */
 export interface CreateImageCommand {
   prompt: string;
   tags: string[];
+  /** Checked per model by the service (resolveImageOptions), before any provider call. */
+  options: ImageOptionsInput;
 }
 
 /** A tag replacement as the images room takes it: the normalised tag set. */
@@ -22,7 +25,8 @@ export function normaliseTags(tags: readonly string[]): string[] {
  * cannot make it invalid, so nothing is validated twice. See docs/API.md, "Input normalisation".
  */
 export function createImageCommand(body: ImageDetailCreate): CreateImageCommand {
-  return { prompt: body.prompt.trim(), tags: normaliseTags(body.tags ?? []) };
+  const { prompt, tags, ...options } = body;
+  return { prompt: prompt.trim(), tags: normaliseTags(tags ?? []), options };
 }
 
 /** The command for a PATCH /image/{guid} body that has passed `ImageDetailUpdateSchema` at the edge. */

@@ -3,18 +3,26 @@ import { imageDetailOf, type ImageDetail, type StoredImage } from '../../core/mo
 import type { User } from '../../core/models/user.js';
 import { silentLogger, type ServiceLogger } from '../../core/service-logger.js';
 import type { ImageRepository } from '../../data/image-repository.js';
-import type { ImageGenerator } from '../generation/index.js';
+import { resolveImageOptions, type ImageGenerator, type ImageOptions, type ModelPolicy, type EndUserIds } from '../generation/index.js';
+import type { MeteringService, Reservation } from '../metering/index.js';
 import type { ImageStore } from '../storage/index.js';
 import type { CreateImageCommand, UpdateTagsCommand } from './image-commands.js';
 import { findImage, imageNotFound } from './image-lookup.js';
 import { assertMayModifyImage } from './image-permissions.js';
 
-const EXTENSIONS: Record<string, string> = { 'image/png': '.png', 'image/jpeg': '.jpg', 'image/webp': '.webp' };
+/** Without a configured policy (unit tests): the built-in generator's rules. */
+const LOCAL_POLICY: ModelPolicy = { defaultModel: 'local', allowedModels: ['local'] };
 
 export interface PrivateImageServiceDeps {
   images: ImageRepository;
   store: ImageStore;
   generator: ImageGenerator;
+  /** Which models a create may name, and the default (OPENAI_IMAGE_MODEL, OPENAI_IMAGE_MODELS). */
+  models?: ModelPolicy;
+  /** Usage ledger and quotas; the composition root always passes it. Without it nothing is metered. */
+  metering?: MeteringService;
+  /** The end-user ids sent to the provider as `user`; absent for the local generator. */
+  endUserIds?: EndUserIds;
   log?: ServiceLogger;
   now?: () => Date;
 }
@@ -24,6 +32,9 @@ export class PrivateImageService {
   readonly #images: ImageRepository;
   readonly #store: ImageStore;
   readonly #generator: ImageGenerator;
+  readonly #models: ModelPolicy;
+  readonly #metering: MeteringService | undefined;
+  readonly #endUserIds: EndUserIds | undefined;
   readonly #log: ServiceLogger;
   readonly #now: () => Date;
 
@@ -31,19 +42,35 @@ export class PrivateImageService {
     this.#images = deps.images;
     this.#store = deps.store;
     this.#generator = deps.generator;
+    this.#models = deps.models ?? LOCAL_POLICY;
+    this.#metering = deps.metering;
+    this.#endUserIds = deps.endUserIds;
     this.#log = deps.log ?? silentLogger;
     this.#now = deps.now ?? (() => new Date());
   }
 
   /**
-   * POST /image: generates, stores the bytes, then commits the row. The bytes are durable before the
+   * POST /image (and any route that creates one image for a user): checks the options for the chosen
+   * model, holds the worst-case cost against the author's quotas, generates, settles the real cost
+   * into the usage ledger, stores the bytes, then commits the row. The bytes are durable before the
    * row exists, and removed again if the row cannot be written: never a row without its bytes.
-   * @throws whatever the generator throws (422/502/503/504), DBConnectionError (503)
+   * @param at JSON Pointer of the object holding the options, for the paths of refusals (`/body`).
+   * @throws DataValidationError (400) for options the model does not take, before anything is held or
+   *   called; QuotaExceededError (429); whatever the generator throws (422/502/503/504); DBConnectionError (503)
    */
-  async create(author: User, command: CreateImageCommand): Promise<ImageDetail> {
-    const image = await this.#generator.generate(command.prompt);
+  async create(author: User, command: CreateImageCommand, at = '/body'): Promise<ImageDetail> {
+    const options = resolveImageOptions(command.options, command.prompt, this.#models, at);
+    const reservation = await this.#metering?.reserve(author.username, options, command.prompt);
+    const image = await this.#generate(author, command.prompt, options, reservation);
     const guid = randomUUID();
-    const filename = `${guid}${EXTENSIONS[image.contentType] ?? '.bin'}`;
+    const size = `${image.width}x${image.height}`;
+    if (reservation !== undefined) {
+      // The provider has billed this image: it goes into the ledger now, before the bytes are stored,
+      // so a later failure (store, database) cannot lose what was spent.
+      // Priced by the model the request named (the one the provider was asked for and bills).
+      await this.#metering!.settle(reservation, { guid, model: options.model, size, quality: image.quality ?? options.quality, usage: image.usage });
+    }
+    const filename = `${guid}.${image.extension}`;
     await this.#store.put(filename, image.bytes);
     try {
       const stored = await this.#images.insert({
@@ -56,13 +83,32 @@ export class PrivateImageService {
         byte_size: image.bytes.length,
         sha256: createHash('sha256').update(image.bytes).digest('hex'),
         model: image.model,
-        size: `${image.width}x${image.height}`,
+        size,
         revised_prompt: image.revisedPrompt,
+        quality: image.quality,
+        background: image.background,
+        output_format: image.outputFormat,
         created_at: this.#now().toISOString(),
       });
       return imageDetailOf(stored);
     } catch (error) {
       await this.#removeQuietly(filename);
+      throw error;
+    }
+  }
+
+  async #generate(author: User, prompt: string, options: ImageOptions, reservation: Reservation | undefined) {
+    const user = this.#endUserIds?.of(author.username);
+    try {
+      return await this.#generator.generate(prompt, { options, ...(user !== undefined && { user }) });
+    } catch (error) {
+      // Nothing was generated, so nothing was billed: lift the hold. If that fails too, the hold
+      // expires by itself; the client hears about the generation failure, not this one.
+      if (reservation !== undefined) {
+        await this.#metering!.release(reservation).catch((releaseError: unknown) =>
+          this.#log.warn({ err: releaseError }, 'could not release a quota reservation; it expires by itself'),
+        );
+      }
       throw error;
     }
   }

@@ -15,7 +15,7 @@ class ControlledGenerator implements ImageGenerator {
   }
 
   finish(prompt: string): void {
-    this.#pending.get(prompt)!.resolve({ bytes: Buffer.from(prompt), contentType: 'image/png', width: 1, height: 1, model: 'controlled', revisedPrompt: null });
+    this.#pending.get(prompt)!.resolve({ bytes: Buffer.from(prompt), contentType: 'image/png' as const, extension: 'png' as const, width: 1, height: 1, model: 'controlled', revisedPrompt: null, quality: null, background: null, outputFormat: 'png' as const, usage: null });
   }
 
   fail(prompt: string): void {

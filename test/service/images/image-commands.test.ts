@@ -6,11 +6,20 @@ describe('createImageCommand', () => {
     expect(createImageCommand({ prompt: '  a red fox  ', tags: [' Forest', 'fox', 'FOX ', 'forest', 'Autumn'] })).toEqual({
       prompt: 'a red fox',
       tags: ['autumn', 'forest', 'fox'],
+      options: {},
+    });
+  });
+
+  it('passes the generation options on as sent, for the service to check per model', () => {
+    expect(createImageCommand({ prompt: 'p', model: 'dall-e-3', size: '1792x1024', quality: 'hd', style: 'natural' })).toEqual({
+      prompt: 'p',
+      tags: [],
+      options: { model: 'dall-e-3', size: '1792x1024', quality: 'hd', style: 'natural' },
     });
   });
 
   it('turns a create without tags into an empty tag set', () => {
-    expect(createImageCommand({ prompt: 'no tags' })).toEqual({ prompt: 'no tags', tags: [] });
+    expect(createImageCommand({ prompt: 'no tags' })).toEqual({ prompt: 'no tags', tags: [], options: {} });
   });
 });
 

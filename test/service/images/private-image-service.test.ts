@@ -28,7 +28,7 @@ function command(overrides: { prompt?: string; tags?: string[] } = {}): CreateIm
 
 describe('PrivateImageService.create', () => {
   it('generates from the command\'s prompt and stores its tags, with the caller as author', async () => {
-    const detail = await service.create(alice, { prompt: 'a red fox', tags: ['autumn', 'forest', 'fox'] });
+    const detail = await service.create(alice, { prompt: 'a red fox', tags: ['autumn', 'forest', 'fox'], options: {} });
     expect(detail).toMatchObject({ prompt: 'a red fox', tags: ['autumn', 'forest', 'fox'], author: 'alice' });
     expect(generator.prompts).toEqual(['a red fox']);
     expect(images.records.get(detail.guid)?.tags).toEqual(['autumn', 'forest', 'fox']);
@@ -52,7 +52,7 @@ describe('PrivateImageService.create', () => {
 
   it('accepts the limits themselves: 4000-character prompt, 20 tags of 64 characters', async () => {
     const tags = Array.from({ length: 20 }, (_, i) => `${i}`.padStart(64, 'x'));
-    const detail = await service.create(alice, { prompt: 'p'.repeat(4000), tags: [...tags].sort() });
+    const detail = await service.create(alice, { prompt: 'p'.repeat(4000), tags: [...tags].sort(), options: {} });
     expect(detail.prompt).toHaveLength(4000);
     expect(detail.tags).toHaveLength(20);
   });

@@ -1,12 +1,14 @@
 import OpenAI from 'openai';
 import type { OpenAIConfig } from '../../../core/config.js';
 import { DataValidationError, ImageGenerationError } from '../../../core/errors.js';
-import type { GeneratedImage, ImageGenerator } from '../image-generator.js';
+import type { TokenUsage } from '../../../core/models/usage.js';
+import type { GeneratedImage, GenerationRequest, ImageGenerator } from '../image-generator.js';
 import { silentLogger, type ServiceLogger } from '../../../core/service-logger.js';
+import { familyRulesOf, type ImageOptions, type OutputFormat } from '../image-options.js';
+import { detectImage } from '../media-type.js';
 import { failureOf } from './openai-failure.js';
-import { modelFamilyOf, type ModelFamily } from './openai-model-family.js';
+import { imageRequestParams, modelFamilyOf } from './openai-model-family.js';
 import { retryPolicyFetch } from './openai-retry-policy.js';
-import { MalformedPngError, readPngDimensions } from '../png-structure.js';
 
 export interface OpenAIGeneratorOptions extends OpenAIConfig {
   apiKey: string;
@@ -18,9 +20,37 @@ export interface OpenAIGeneratorOptions extends OpenAIConfig {
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function decodeBase64(text: string): Buffer {
-  if (text.length === 0 || !BASE64.test(text)) throw new MalformedPngError('b64_json is not base64');
+  if (text.length === 0 || !BASE64.test(text)) throw new Error('b64_json is not base64');
   return Buffer.from(text, 'base64');
 }
+
+const count = (value: unknown): number | null => (typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null);
+
+/**
+ * The response's `usage` (GPT image models) as stored, or null when absent or not numeric. Totals
+ * missing but split given are summed; a total that is missing is input + output.
+ */
+export function tokenUsageOf(usage: unknown): TokenUsage | null {
+  if (typeof usage !== 'object' || usage === null) return null;
+  const u = usage as Record<string, unknown>;
+  const inDetails = (typeof u['input_tokens_details'] === 'object' && u['input_tokens_details'] !== null ? u['input_tokens_details'] : {}) as Record<string, unknown>;
+  const outDetails = (typeof u['output_tokens_details'] === 'object' && u['output_tokens_details'] !== null ? u['output_tokens_details'] : {}) as Record<string, unknown>;
+  const input = count(u['input_tokens']);
+  const output = count(u['output_tokens']);
+  if (input === null || output === null) return null;
+  return {
+    input_tokens: input,
+    output_tokens: output,
+    total_tokens: count(u['total_tokens']) ?? input + output,
+    input_text_tokens: count(inDetails['text_tokens']),
+    input_image_tokens: count(inDetails['image_tokens']),
+    output_text_tokens: count(outDetails['text_tokens']),
+    output_image_tokens: count(outDetails['image_tokens']),
+  };
+}
+
+const FORMAT_OF_TYPE: Record<string, OutputFormat> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/webp': 'webp' };
+const stringOrNull = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
 /** Replaces every occurrence of `secret` in provider text. */
 function redactorOf(secret: string): (text: string) => string {
@@ -37,19 +67,19 @@ function sdkLogger(log: ServiceLogger, redact: (text: string) => string) {
  * Generates through the OpenAI Images API with the official SDK. The SDK retries transient failures
  * (with the provider's Retry-After); OPENAI_TIMEOUT_MS bounds the whole call, retries included, so a
  * timed-out (and possibly billed) attempt is never repeated. Whatever comes back is checked to be a
- * whole PNG before anyone stores it.
+ * whole PNG, JPEG or WebP (read from the bytes) before anyone stores it. The model and options come
+ * per request, already checked by `resolveImageOptions`; without them, the configured model.
  */
 export class OpenAIImageGenerator implements ImageGenerator {
   readonly name = 'openai';
   readonly #client: OpenAI;
   readonly #model: string;
-  readonly #family: ModelFamily;
   readonly #size: string | undefined;
   readonly #timeoutMs: number;
   readonly #redact: (text: string) => string;
 
   constructor(options: OpenAIGeneratorOptions) {
-    this.#family = modelFamilyOf(options.model, options.size);
+    modelFamilyOf(options.model, options.size, options.allowedModels);
     this.#model = options.model;
     this.#size = options.size;
     this.#timeoutMs = options.timeoutMs;
@@ -64,24 +94,29 @@ export class OpenAIImageGenerator implements ImageGenerator {
     });
   }
 
-  async generate(prompt: string): Promise<GeneratedImage> {
-    if (prompt.length > this.#family.maxPromptLength) {
-      const message = `${this.#model} accepts prompts of at most ${this.#family.maxPromptLength} characters`;
+  async generate(prompt: string, request: GenerationRequest = {}): Promise<GeneratedImage> {
+    const options: ImageOptions = request.options ?? { model: this.#model, family: familyRulesOf(this.#model)!.name };
+    const maxPromptLength = familyRulesOf(options.model)?.maxPromptLength ?? 0;
+    // resolveImageOptions checks this before any quota is held; repeated so no caller can skip it.
+    if (prompt.length > maxPromptLength) {
+      const message = `${options.model} accepts prompts of at most ${maxPromptLength} characters`;
       throw new DataValidationError(message, { errors: [{ path: '/body/prompt', message }] });
     }
+    const defaultSize = options.model === this.#model ? this.#size : undefined;
+    const params = imageRequestParams(options, prompt, defaultSize, request.user);
     const deadline = AbortSignal.timeout(this.#timeoutMs);
     let response: OpenAI.ImagesResponse | string;
     try {
       // A client per call: the retry policy needs this call's deadline. It shares the global connection pool.
       const client = this.#client.withOptions({ fetch: retryPolicyFetch(Date.now() + this.#timeoutMs) });
-      response = await abortable(client.images.generate(this.#family.params(this.#model, prompt, this.#size), { signal: deadline }), deadline);
+      response = await abortable(client.images.generate(params, { signal: deadline }), deadline);
     } catch (error) {
       throw failureOf(error, { deadline, redact: this.#redact });
     }
-    return this.#checked(response);
+    return this.#checked(response, options);
   }
 
-  #checked(response: OpenAI.ImagesResponse | string): GeneratedImage {
+  #checked(response: OpenAI.ImagesResponse | string, options: ImageOptions): GeneratedImage {
     // The SDK hands back a string, not an object, when the body is not JSON.
     const data: unknown = typeof response === 'object' && response !== null ? response.data : undefined;
     const item = Array.isArray(data) ? (data[0] as OpenAI.Image | undefined) : undefined;
@@ -92,9 +127,22 @@ export class OpenAIImageGenerator implements ImageGenerator {
     }
     try {
       const bytes = decodeBase64(item.b64_json);
-      const { width, height } = readPngDimensions(bytes);
-      const revisedPrompt = typeof item.revised_prompt === 'string' && item.revised_prompt !== '' ? item.revised_prompt : null;
-      return { bytes, contentType: 'image/png', width, height, model: this.#model, revisedPrompt };
+      const detected = detectImage(bytes);
+      const reported = response as OpenAI.ImagesResponse;
+      return {
+        bytes,
+        contentType: detected.mediaType,
+        extension: detected.extension,
+        width: detected.width,
+        height: detected.height,
+        model: options.model,
+        revisedPrompt: stringOrNull(item.revised_prompt),
+        quality: stringOrNull(reported.quality) ?? options.quality ?? null,
+        background: stringOrNull(reported.background) ?? options.background ?? null,
+        // What the bytes are, not what was asked or claimed.
+        outputFormat: FORMAT_OF_TYPE[detected.mediaType]!,
+        usage: tokenUsageOf(reported.usage),
+      };
     } catch (error) {
       throw new ImageGenerationError('The image provider returned an invalid image', { cause: error });
     }
