@@ -75,6 +75,26 @@ describe('pixyproxy through the openai SDK', () => {
     expect(error).toMatchObject({ status: 400, param: 'n', type: 'invalid_request_error' });
   });
 
+  it('raises BadRequestError naming the field for a size the model does not offer, before generating anything', async () => {
+    const before = (await s.t.app.inject({ url: '/image' })).json<ImageDetail[]>().length;
+    const error = await s.client.images.generate({ prompt: 'x', size: '8x8' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toMatchObject({ status: 400, param: 'size', code: 'invalid_value' });
+    expect((await s.t.app.inject({ url: '/image' })).json<ImageDetail[]>()).toHaveLength(before);
+  });
+
+  it('raises BadRequestError for an option the model does not take', async () => {
+    const error = await s.client.images.generate({ prompt: 'x', output_format: 'png', output_compression: 50 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toMatchObject({ param: 'output_compression' });
+  });
+
+  it('passes the options to the generator as POST /image does', async () => {
+    const [image] = (await s.client.images.generate({ prompt: 'small and jpeg', size: '48x32', output_format: 'jpeg' })).data!;
+    const detail = (await s.t.app.inject({ url: `/image/${guidOf(image!)}` })).json<ImageDetail>();
+    expect(detail).toMatchObject({ size: '48x32', content_type: 'image/jpeg' });
+  });
+
   it('raises BadRequestError for a model the server does not offer', async () => {
     const error = await s.client.images.generate({ prompt: 'x', model: 'dall-e-3' }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BadRequestError);
@@ -115,6 +135,18 @@ describe('pixyproxy configured differently, through the openai SDK', () => {
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
     expect(Number((error as RateLimitError).headers?.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it("raises RateLimitError with code insufficient_quota once the user's quota is used up, and tells the SDK not to retry", async () => {
+    s = await serve();
+    await s.t.context.services.metering.setQuota('alice', { imagesPerDay: 2, usdPerMonthNano: null });
+    await s.client.images.generate({ prompt: 'within the quota', n: 2 });
+    const retrying = new OpenAI({ baseURL: s.baseURL, apiKey: s.client.apiKey, maxRetries: 2 });
+    const error = await retrying.images.generate({ prompt: 'over the quota' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error).toMatchObject({ status: 429, code: 'insufficient_quota', type: 'insufficient_quota' });
+    expect((error as RateLimitError).headers?.get('x-should-retry')).toBe('false');
+    expect((await s.t.app.inject({ url: '/image' })).json()).toHaveLength(2);
   });
 
   it('raises InternalServerError when the provider fails, and catalogues nothing', async () => {

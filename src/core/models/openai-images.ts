@@ -13,7 +13,11 @@ export const OPENAI_IMAGES_MAX_N = 10;
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const oneOf = (values: readonly string[]) => Type.Union(values.map((value) => Type.Literal(value)));
 
-/** Body of POST /v1/images/generations: OpenAI's ImageGenerateParams, non-streaming. */
+/**
+ * Body of POST /v1/images/generations: OpenAI's ImageGenerateParams, non-streaming. The generation
+ * options are those of POST /image (ImageOptionsSchema), each also accepting null as OpenAI's SDKs
+ * send it; which of them a model takes is checked by the same per-model rules after this schema.
+ */
 export const OpenAIImageGenerateSchema = Type.Object(
   {
     prompt: PromptSchema,
@@ -21,7 +25,9 @@ export const OpenAIImageGenerateSchema = Type.Object(
     n: Type.Optional(
       nullable(Type.Integer({ minimum: 1, maximum: OPENAI_IMAGES_MAX_N, description: 'Images to generate, 1-10; each is catalogued on its own' })),
     ),
-    size: Type.Optional(nullable(Type.String({ maxLength: 20, description: 'WIDTHxHEIGHT (or `auto`), as the model allows' }))),
+    size: Type.Optional(
+      nullable(Type.String({ pattern: '^(auto|[1-9][0-9]{0,4}x[1-9][0-9]{0,4})$', description: 'WIDTHxHEIGHT (or `auto`), as the model allows' })),
+    ),
     quality: Type.Optional(nullable(oneOf(['standard', 'hd', 'low', 'medium', 'high', 'auto']))),
     background: Type.Optional(nullable(oneOf(['transparent', 'opaque', 'auto']))),
     output_format: Type.Optional(nullable(oneOf(['png', 'jpeg', 'webp']))),

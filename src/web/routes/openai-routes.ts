@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DataValidationError, EndpointNotFoundError, TooManyRequestsError } from '../../core/errors.js';
+import { EndpointNotFoundError, TooManyRequestsError } from '../../core/errors.js';
+import type { ImageDetailCreate } from '../../core/models/image.js';
 import {
   OpenAIErrorSchema,
   OpenAIImageGenerateSchema,
@@ -12,6 +13,7 @@ import {
   type OpenAIImagesResponse,
 } from '../../core/models/openai-images.js';
 import type { AccessService } from '../../service/access/index.js';
+import { familyRulesOf } from '../../service/generation/index.js';
 import { createImageCommand, type CreateImageCommand, type PrivateImageService, type PublicImageService } from '../../service/images/index.js';
 import { authenticateRequest } from '../authentication.js';
 import { sendOpenAIError } from '../openai-error.js';
@@ -41,17 +43,16 @@ const errorResponses = {
 };
 
 /**
- * The create command for one of the `n` images: the same command POST /image makes, checked by the
- * same rules. OpenAI's own fields (n, response_format, user, stream) stay at this edge; `user` is the
- * client's end-user id and never the author.
- * @throws DataValidationError (400, path `/body/model`) for a model not in GET /v1/models
+ * The create command for each of the `n` images: the command POST /image makes from the same
+ * options, so the same per-model rules check it (in the images room, before any quota is held or
+ * provider called; refusals name `/body/<field>`). OpenAI's own fields (n, response_format, user,
+ * stream) stay at this edge: `user` is the client's end-user id and never the author.
  */
-function commandOf(body: OpenAIImageGenerate, models: readonly string[]): CreateImageCommand {
-  if (body.model != null && !models.includes(body.model)) {
-    const message = `must be one of ${models.map((m) => `"${m}"`).join(', ')}`;
-    throw new DataValidationError(`model ${message}`, { errors: [{ path: '/body/model', message }] });
-  }
-  return createImageCommand({ prompt: body.prompt });
+function commandOf(body: OpenAIImageGenerate): CreateImageCommand {
+  const { prompt, n: _n, response_format: _format, user: _user, stream: _stream, ...options } = body;
+  // OpenAI's SDKs send null for "not set"; the rules see only what was set.
+  const set = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== null && value !== undefined));
+  return createImageCommand({ prompt, ...set } as ImageDetailCreate);
 }
 
 /**
@@ -59,7 +60,8 @@ function commandOf(body: OpenAIImageGenerate, models: readonly string[]): Create
  * (they have no URLs), a URL for the others. Clients written for either keep working unchanged.
  */
 function defaultResponseFormat(model: string): 'url' | 'b64_json' {
-  return model.startsWith('gpt-image-') || model === 'chatgpt-image-latest' ? 'b64_json' : 'url';
+  const family = familyRulesOf(model)?.name;
+  return family === 'gpt-image' || family === 'gpt-image-2' ? 'b64_json' : 'url';
 }
 
 /** The origin the image URLs are built on: PUBLIC_BASE_URL, else the request's own (honouring TRUST_PROXY). */
@@ -131,7 +133,7 @@ export async function openAIRoutes(instance: FastifyInstance, opts: OpenAIRoutes
     },
     async (request) => {
       const body: OpenAIImageGenerate = request.body;
-      const command = commandOf(body, opts.models);
+      const command = commandOf(body);
       const model = body.model ?? opts.models[0]!;
       // Each image goes through the same create as POST /image (queue, store, catalogue), at once:
       // the generation limiter bounds what reaches the provider.
