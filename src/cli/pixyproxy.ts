@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { describeDatabase, loadConfig, type Config } from '../core/config.js';
-import { ConfigurationError, PixyproxyError } from '../core/errors.js';
+import { ConstraintViolationError, ConfigurationError, PixyproxyError } from '../core/errors.js';
+import { USAGE_GROUPS, type QuotaLimits, type UsageGroupBy } from '../core/models/usage.js';
+import { formatUsd, parseUsd } from '../service/generation/index.js';
 import { openContext, type Context } from './compose.js';
 import { KEY_USAGE, keyCommand } from './key-command.js';
 import { createLogger } from './logger.js';
 import { passwordFromPrompt, passwordFromStdin } from './read-password.js';
 import { serve } from './server.js';
+import { usageTable } from './usage-table.js';
 
 const USAGE = `Usage: pixyproxy <command>
 
@@ -22,6 +25,12 @@ Commands:
                                      change a user's password
   user list                          list users
   user remove NAME                   remove a user (their images stay; their API keys go)
+  user quota NAME [--images-per-day N] [--usd-per-month USD] [--clear]
+                                     set a user's quotas (UTC day, UTC calendar month); an option
+                                     left out keeps its value; --clear removes both; none prints them
+  usage [--from TIME] [--to TIME] [--group-by user|model|day]
+                                     images, tokens and cost per group (RFC 3339 times; from
+                                     defaults to the start of the current UTC month)
 ${KEY_USAGE}
 
 Configuration comes from the environment and a .env file in the working directory; see README.md.`;
@@ -55,7 +64,13 @@ async function userCommand(config: Config, args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { admin: { type: 'boolean', default: false }, 'password-stdin': { type: 'boolean', default: false } },
+    options: {
+      admin: { type: 'boolean', default: false },
+      'password-stdin': { type: 'boolean', default: false },
+      'images-per-day': { type: 'string' },
+      'usd-per-month': { type: 'string' },
+      clear: { type: 'boolean', default: false },
+    },
   });
   const [action, name] = positionals;
   const users = (context: Context) => context.services.access;
@@ -85,9 +100,64 @@ async function userCommand(config: Config, args: string[]): Promise<void> {
       console.log(`removed user ${name}`);
       return;
     }
+    case 'quota': {
+      if (!name) throw new ConfigurationError('user quota needs a NAME');
+      const change = quotaChange(values);
+      const limits = await withContext(config, async (c) => {
+        if (change === undefined) return c.services.metering.quotaOf(name);
+        const current = await c.services.metering.quotaOf(name);
+        const next: QuotaLimits = change === 'clear' ? { imagesPerDay: null, usdPerMonthNano: null } : { ...current, ...change };
+        try {
+          await c.services.metering.setQuota(name, next);
+        } catch (error) {
+          // The quota row references the user: an unknown name breaks that reference.
+          if (error instanceof ConstraintViolationError) throw new ConstraintViolationError(`no user named "${name}"`, { cause: error });
+          throw error;
+        }
+        return next;
+      });
+      const images = limits.imagesPerDay === null ? 'none' : String(limits.imagesPerDay);
+      const usd = limits.usdPerMonthNano === null ? 'none' : `$${formatUsd(limits.usdPerMonthNano)}`;
+      console.log(`${name}: images per day ${images}, USD per month ${usd}`);
+      return;
+    }
     default:
       throw new ConfigurationError(`unknown user command "${action ?? ''}"\n\n${USAGE}`);
   }
+}
+
+/** What `user quota` was asked to change: partial limits, 'clear', or undefined to only print. */
+function quotaChange(values: { 'images-per-day'?: string | undefined; 'usd-per-month'?: string | undefined; clear?: boolean | undefined }): Partial<QuotaLimits> | 'clear' | undefined {
+  const imagesText = values['images-per-day'];
+  const usdText = values['usd-per-month'];
+  if (values.clear) {
+    if (imagesText !== undefined || usdText !== undefined) throw new ConfigurationError('user quota: --clear takes no other option');
+    return 'clear';
+  }
+  const change: Partial<QuotaLimits> = {};
+  if (imagesText !== undefined) {
+    if (!/^[0-9]{1,7}$/.test(imagesText)) throw new ConfigurationError(`--images-per-day must be a whole number, got "${imagesText}"`);
+    change.imagesPerDay = Number(imagesText);
+  }
+  if (usdText !== undefined) {
+    const nano = parseUsd(usdText.replace(/^\$/, ''));
+    if (nano === undefined) throw new ConfigurationError(`--usd-per-month must be an amount in US dollars such as 20 or 7.50, got "${usdText}"`);
+    change.usdPerMonthNano = nano;
+  }
+  return Object.keys(change).length === 0 ? undefined : change;
+}
+
+async function usageCommand(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' }, 'group-by': { type: 'string', default: 'user' } } });
+  const groupBy = values['group-by'];
+  if (!(USAGE_GROUPS as readonly string[]).includes(groupBy)) {
+    throw new ConfigurationError(`--group-by must be one of ${USAGE_GROUPS.join(', ')}, got "${groupBy}"`);
+  }
+  // The operator at the terminal sees everyone, as an admin does over HTTP.
+  const report = await withContext(config, (c) =>
+    c.services.metering.report({ username: '', isAdmin: true }, { from: values.from, to: values.to, groupBy: groupBy as UsageGroupBy }),
+  );
+  console.log(usageTable(report));
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -110,6 +180,8 @@ async function main(argv: string[]): Promise<void> {
       return userCommand(config, rest);
     case 'key':
       return keyCommand(rest, (fn) => withContext(config, fn));
+    case 'usage':
+      return usageCommand(config, rest);
     case 'doctor': {
       const { values } = parseArgs({ args: rest, options: { 'dry-run': { type: 'boolean', default: false } } });
       const dryRun = values['dry-run'];

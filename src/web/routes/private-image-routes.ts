@@ -79,7 +79,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
           201: Type.Ref('ImageDetail', { description: 'Created; `Location` names the new image' }),
           ...authResponses,
           ...bodyResponses,
-          429: problem('Too many failed logins from this client, or too many creates by this user (`Retry-After`)'),
+          429: problem('Too many failed logins from this client, too many creates by this user (`TooManyRequestsError`), or a quota of this user reached (`QuotaExceededError`); `Retry-After`'),
           ...problemResponses,
           ...generationResponses,
         },

@@ -1,0 +1,131 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { errorPaths, expectProblem } from '../support/expect-problem.js';
+import { encodedBase64, FakeOpenAIServer, pngBase64 } from '../support/fake-openai-server.js';
+import { createOpenAITestApp } from '../support/openai-test-app.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+import { TEST_OPENAI_KEY } from '../support/openai-test-app.js';
+
+const MODELS = 'gpt-image-1.5,gpt-image-2,dall-e-3,dall-e-2';
+let fake: FakeOpenAIServer;
+let t: TestApp | undefined;
+let auth: string;
+
+beforeAll(async () => {
+  fake = await FakeOpenAIServer.start({ apiKey: TEST_OPENAI_KEY });
+  for (const [width, height] of [[1024, 1024], [1536, 1024], [1792, 1024]] as const) pngBase64(width, height);
+});
+afterAll(() => fake.close());
+beforeEach(() => {
+  fake.requests.length = 0;
+  fake.setDefaultReply({ kind: 'image' });
+});
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+async function startOpenAI(env: Record<string, string> = {}) {
+  t = await createOpenAITestApp(fake, { env: { OPENAI_IMAGE_MODELS: MODELS, ...env } });
+  auth = await t.addUser('bob');
+}
+
+const create = (body: Record<string, unknown>) =>
+  t!.app.inject({ method: 'POST', url: '/image', headers: { authorization: auth }, payload: { prompt: 'a red kite over dunes', ...body } });
+
+describe('POST /image options with the OpenAI generator', () => {
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    [
+      'every GPT image option',
+      { model: 'gpt-image-1.5', size: '1536x1024', quality: 'low', background: 'transparent', output_format: 'webp', output_compression: 70, moderation: 'low' },
+      { model: 'gpt-image-1.5', size: '1536x1024', quality: 'low', background: 'transparent', output_format: 'webp', output_compression: 70, moderation: 'low', n: 1 },
+    ],
+    ['a free gpt-image-2 size as jpeg', { model: 'gpt-image-2', size: '1536x864', output_format: 'jpeg' }, { model: 'gpt-image-2', size: '1536x864', output_format: 'jpeg' }],
+    ['dall-e-3 style and hd', { model: 'dall-e-3', size: '1792x1024', quality: 'hd', style: 'natural' }, { model: 'dall-e-3', size: '1792x1024', quality: 'hd', style: 'natural', response_format: 'b64_json' }],
+    ['the default model with no options', {}, { model: 'gpt-image-1', output_format: 'png' }],
+  ])('sends %s to the provider as given', async (_case, options, sent) => {
+    await startOpenAI();
+    const response = await create(options);
+    expect(response.statusCode, response.body).toBe(201);
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]!.body).toMatchObject({ prompt: 'a red kite over dunes', ...sent });
+    // Nothing the client did not choose is sent (the provider's defaults apply), and the author's name never leaves.
+    for (const key of Object.keys(fake.requests[0]!.body)) {
+      expect(['model', 'prompt', 'n', 'user', 'response_format', 'output_format', ...Object.keys(options)]).toContain(key);
+    }
+    expect(JSON.stringify(fake.requests[0]!.body)).not.toContain('bob');
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['a model outside the allow-list', { model: 'gpt-image-1-mini' }, '/body/model'],
+    ['a size dall-e-3 does not offer', { model: 'dall-e-3', size: '1024x1536' }, '/body/size'],
+    ['transparent with jpeg', { background: 'transparent', output_format: 'jpeg' }, '/body/background'],
+    ['compression with png', { output_format: 'png', output_compression: 50 }, '/body/output_compression'],
+    ['style on a GPT image model', { style: 'vivid' }, '/body/style'],
+    ['quality hd on a GPT image model', { quality: 'hd' }, '/body/quality'],
+    ['output_format on dall-e-2', { model: 'dall-e-2', output_format: 'webp' }, '/body/output_format'],
+    ['a prompt longer than dall-e-2 takes', { model: 'dall-e-2', prompt: 'x'.repeat(1001) }, '/body/prompt'],
+    ['an unknown option value', { quality: 'ultra' }, '/body/quality'],
+    ['an unknown property', { n: 2 }, '/body/n'],
+  ])('refuses %s with 400 at its path and never calls the provider', async (_case, options, path) => {
+    await startOpenAI();
+    const body = expectProblem(await create(options), 400, 'DataValidationError');
+    expect(errorPaths(body)).toContain(path);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ['png', 'image/png', '.png', [0x89, 0x50, 0x4e, 0x47]],
+    ['jpeg', 'image/jpeg', '.jpg', [0xff, 0xd8, 0xff]],
+    ['webp', 'image/webp', '.webp', [0x52, 0x49, 0x46, 0x46]],
+  ] as const)('stores %s bytes with their media type, extension and size, and serves them so', async (format, type, extension, magic) => {
+    await startOpenAI();
+    const response = await create({ output_format: format, size: '1024x1024', quality: 'medium' });
+    expect(response.statusCode, response.body).toBe(201);
+    const detail = response.json();
+    expect(detail).toMatchObject({ content_type: type, filename: `${detail.guid}${extension}`, size: '1024x1024', output_format: format, quality: 'medium', background: 'opaque' });
+    const content = await t!.app.inject({ url: `/image/${detail.guid}/content` });
+    expect(content.headers['content-type']).toBe(type);
+    expect([...content.rawPayload.subarray(0, magic.length)]).toEqual([...magic]);
+    expect(content.rawPayload.length).toBe(detail.byte_size);
+  });
+
+  it('records the format of the bytes, not the one asked for, when the provider answers another', async () => {
+    await startOpenAI();
+    fake.reply({ kind: 'image', format: 'png' });
+    const detail = (await create({ output_format: 'webp' })).json();
+    expect(detail).toMatchObject({ content_type: 'image/png', output_format: 'png' });
+    expect(detail.filename).toMatch(/\.png$/);
+  });
+
+  it('answers 502 and stores nothing when the bytes are a truncated JPEG', async () => {
+    await startOpenAI();
+    const jpeg = Buffer.from(await encodedBase64('jpeg', 64, 64), 'base64');
+    fake.reply({ kind: 'raw', body: JSON.stringify({ created: 1, data: [{ b64_json: jpeg.subarray(0, jpeg.length - 20).toString('base64') }] }) });
+    expectProblem(await create({ output_format: 'jpeg' }), 502, 'ImageGenerationError');
+    expect((await t!.app.inject({ url: '/image' })).json()).toEqual([]);
+  });
+});
+
+describe('POST /image options with the local generator', () => {
+  it.each([
+    ['png', 'image/png', '.png'],
+    ['jpeg', 'image/jpeg', '.jpg'],
+    ['webp', 'image/webp', '.webp'],
+  ] as const)('renders %s at the requested size', async (format, type, extension) => {
+    t = await createTestApp();
+    auth = await t.addUser('bob');
+    const response = await create({ size: '96x40', output_format: format });
+    expect(response.statusCode, response.body).toBe(201);
+    expect(response.json()).toMatchObject({ model: 'local', size: '96x40', content_type: type, output_format: format });
+    expect(response.json().filename).toMatch(new RegExp(`\\${extension}$`));
+    const content = await t.app.inject({ url: `/image/${response.json().guid}/content` });
+    expect(content.headers['content-type']).toBe(type);
+  });
+
+  it('refuses a model other than local, and a size beyond its limits', async () => {
+    t = await createTestApp();
+    auth = await t.addUser('bob');
+    expect(errorPaths(expectProblem(await create({ model: 'dall-e-3' }), 400, 'DataValidationError'))).toEqual(['/body/model']);
+    expect(errorPaths(expectProblem(await create({ size: '4096x4096' }), 400, 'DataValidationError'))).toEqual(['/body/size']);
+  });
+});
