@@ -107,6 +107,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     access: services.access,
     privateImages: services.privateImages,
     publicImages: services.publicImages,
+    metering: services.metering,
     models: options.imageModels ?? ['local'],
     publicBaseUrl: options.publicBaseUrl,
     createRateLimit: options.createRateLimit,

@@ -2,7 +2,9 @@ import OpenAI, { AuthenticationError, BadRequestError, InternalServerError, Rate
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ImageGenerationError } from '../../src/core/errors.js';
 import type { ImageDetail } from '../../src/core/models/image.js';
+import { FakeOpenAIServer, fakeUsage } from '../support/fake-openai-server.js';
 import { failingGenerator } from '../support/fakes.js';
+import { createOpenAITestApp, TEST_OPENAI_KEY } from '../support/openai-test-app.js';
 import { createTestApp, type TestApp, type TestAppOptions } from '../support/test-app.js';
 
 // The official SDK against a listening pixyproxy: what any OpenAI client does with a base URL and a key.
@@ -14,8 +16,8 @@ interface Served {
   client: OpenAI;
 }
 
-async function serve(options: TestAppOptions = {}): Promise<Served> {
-  const t = await createTestApp(options);
+async function serve(options: TestAppOptions = {}, app?: TestApp): Promise<Served> {
+  const t = app ?? (await createTestApp(options));
   const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
   await t.addUser('alice');
   const { token } = await t.context.services.apiKeys.create('alice');
@@ -155,5 +157,38 @@ describe('pixyproxy configured differently, through the openai SDK', () => {
     expect(error).toBeInstanceOf(InternalServerError);
     expect(error).toMatchObject({ status: 502, type: 'server_error' });
     expect((await s.t.app.inject({ url: '/image' })).json()).toEqual([]);
+  });
+});
+
+describe('pixyproxy in front of an OpenAI provider, through the openai SDK', () => {
+  let fake: FakeOpenAIServer;
+  let s: Served;
+  beforeAll(async () => {
+    fake = await FakeOpenAIServer.start({ apiKey: TEST_OPENAI_KEY });
+    s = await serve({}, await createOpenAITestApp(fake, { env: { OPENAI_IMAGE_MODEL: 'gpt-image-1' } }));
+  });
+  afterAll(async () => {
+    await s.t.close();
+    await fake.close();
+  });
+
+  it("answers a GPT image model as OpenAI does (base64 by default) with the ledger's usage summed, and never forwards the body's user", async () => {
+    const prompt = 'a lighthouse at dusk';
+    const result = await s.client.images.generate({ model: 'gpt-image-1', prompt, n: 2, quality: 'low', size: '1024x1024', user: 'mallory' });
+    expect(result.data).toHaveLength(2);
+    for (const image of result.data!) {
+      expect(image.url).toBeUndefined();
+      expect(Buffer.from(image.b64_json!, 'base64').equals(await storedBytes(s.t, guidOf(image)))).toBe(true);
+    }
+    const one = fakeUsage(prompt, 'low', 1024, 1024);
+    expect(result.usage).toEqual({
+      input_tokens: 2 * one.input_tokens,
+      output_tokens: 2 * one.output_tokens,
+      total_tokens: 2 * one.total_tokens,
+      input_tokens_details: { image_tokens: 0, text_tokens: 2 * one.input_tokens_details.text_tokens },
+      output_tokens_details: { image_tokens: 0, text_tokens: 0 },
+    });
+    expect(fake.requests).toHaveLength(2);
+    for (const request of fake.requests) expect(request.body['user']).not.toBe('mallory');
   });
 });

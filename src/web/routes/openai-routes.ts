@@ -11,10 +11,13 @@ import {
   type OpenAIImage,
   type OpenAIImageGenerate,
   type OpenAIImagesResponse,
+  type OpenAIImagesUsage,
 } from '../../core/models/openai-images.js';
+import type { TokenUsage } from '../../core/models/usage.js';
 import type { AccessService } from '../../service/access/index.js';
 import { familyRulesOf } from '../../service/generation/index.js';
 import { createImageCommand, type CreateImageCommand, type PrivateImageService, type PublicImageService } from '../../service/images/index.js';
+import type { MeteringService } from '../../service/metering/index.js';
 import { authenticateRequest } from '../authentication.js';
 import { sendOpenAIError } from '../openai-error.js';
 
@@ -22,6 +25,8 @@ export interface OpenAIRoutesOptions {
   access: AccessService;
   privateImages: PrivateImageService;
   publicImages: PublicImageService;
+  /** The usage ledger, for the `usage` of a response. */
+  metering: MeteringService;
   /** The models clients may choose, the default first (GET /v1/models lists them). */
   models: readonly string[];
   /** PUBLIC_BASE_URL without a trailing slash; undefined: derived from each request. */
@@ -62,6 +67,24 @@ function commandOf(body: OpenAIImageGenerate): CreateImageCommand {
 function defaultResponseFormat(model: string): 'url' | 'b64_json' {
   const family = familyRulesOf(model)?.name;
   return family === 'gpt-image' || family === 'gpt-image-2' ? 'b64_json' : 'url';
+}
+
+/**
+ * OpenAI's `usage` for a response: the ledger's token counts of its images, summed (OpenAI reports
+ * the split into text and image tokens; a provider that gave none counts as 0). Undefined when no
+ * image has a ledger row.
+ */
+function usageOf(usages: ReadonlyArray<TokenUsage | undefined>): OpenAIImagesUsage | undefined {
+  const known = usages.filter((usage): usage is TokenUsage => usage !== undefined);
+  if (known.length === 0) return undefined;
+  const sum = (pick: (usage: TokenUsage) => number | null) => known.reduce((total, usage) => total + (pick(usage) ?? 0), 0);
+  return {
+    input_tokens: sum((u) => u.input_tokens),
+    output_tokens: sum((u) => u.output_tokens),
+    total_tokens: sum((u) => u.total_tokens),
+    input_tokens_details: { image_tokens: sum((u) => u.input_image_tokens), text_tokens: sum((u) => u.input_text_tokens) },
+    output_tokens_details: { image_tokens: sum((u) => u.output_image_tokens), text_tokens: sum((u) => u.output_text_tokens) },
+  };
 }
 
 /** The origin the image URLs are built on: PUBLIC_BASE_URL, else the request's own (honouring TRUST_PROXY). */
@@ -160,6 +183,8 @@ export async function openAIRoutes(instance: FastifyInstance, opts: OpenAIRoutes
       const response: OpenAIImagesResponse = { created: Math.floor(Date.now() / 1000), data };
       const size = details[0]?.size;
       if (size) response.size = size;
+      const usage = usageOf(await Promise.all(details.map((detail) => opts.metering.usageOfImage(detail.guid))));
+      if (usage !== undefined) response.usage = usage;
       return response;
     },
   );
