@@ -12,7 +12,8 @@ export const openApi = fp(
         info: {
           title: 'pixyproxy',
           version: opts.version,
-          description: 'Generate images from text prompts, catalogue them and serve them. Errors are RFC 9457 problem+json.',
+          description:
+            'Generate images from text prompts, catalogue them and serve them. Errors are RFC 9457 problem+json, except under /v1 (OpenAI\'s error body).',
         },
         components: {
           securitySchemes: {
@@ -22,6 +23,8 @@ export const openApi = fp(
         },
         tags: [
           { name: 'images', description: 'The image catalogue' },
+          { name: 'api keys', description: 'Your API keys: bearer tokens that act as you' },
+          { name: 'openai', description: 'The OpenAI Images API under /v1, for OpenAI clients; errors in OpenAI\'s shape' },
           { name: 'operations', description: 'Health checks' },
         ],
       },
