@@ -28,6 +28,8 @@ export const REDACTED_PATHS = [
   '*.openai.apiKey',
   'api_key',
   '*.api_key',
+  'endUserIdSecret',
+  '*.endUserIdSecret',
 ];
 
 /** JSON lines to stdout (or the given stream); pretty only when LOG_PRETTY asks for it. */
