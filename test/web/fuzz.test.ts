@@ -155,6 +155,8 @@ const authorizationHeader = fc.oneof(
     `Basic ${Buffer.from(':empty-user').toString('base64')}`,
     'Basic Zm9vOmJhcg=',
     'Bearer sk-not-a-real-key',
+    `Bearer pxy_${'A'.repeat(43)}`,
+    'Bearer pxy_short',
     'Digest username="x"',
     `Basic ${'A'.repeat(5000)}`,
     'basic   Zm9vOmJhcg==   ',
@@ -385,6 +387,15 @@ describe('fuzzing every operation of /openapi.json', () => {
     expect(response.headers['x-content-type-options'], label).toBe('nosniff');
     expect(response.headers['content-security-policy'], label).toBeDefined();
     if (request.method === 'HEAD' || response.statusCode === 304) return;
+    if (response.statusCode >= 400 && String(request.url).startsWith('/v1/')) {
+      // The OpenAI-compatible endpoints answer OpenAI's error body instead (docs/API.md, "Errors under /v1").
+      expect(response.headers['content-type'], label).toMatch(/^application\/json/);
+      const { error } = response.json() as { error: Record<string, unknown> };
+      expect(typeof error.message === 'string' && typeof error.type === 'string', label).toBe(true);
+      expect([error.param, error.code].every((value) => value === null || typeof value === 'string'), label).toBe(true);
+      expect(withoutEchoedInput(String(error.message), request), label).not.toMatch(/\n\s+at |SELECT |INSERT |\/tmp\//);
+      return;
+    }
     if (response.statusCode >= 400) {
       expect(response.headers['content-type'], label).toMatch(/^application\/problem\+json/);
       const body = response.json();

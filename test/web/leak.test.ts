@@ -71,7 +71,11 @@ beforeAll(async () => {
   await send({ method: 'POST', url: '/image', headers: { authorization: alice }, payload: { prompt: 'x', password: SECRETS.userPassword } });
   await send({ url: `/nowhere?api_key=${SECRETS.openaiKey}`, headers: { 'x-api-key': SECRETS.openaiKey, cookie: SECRETS.cookie } });
   await send({ url: '/image/not-a-guid' });
-  apiToken = (await context.services.apiKeys.create('alice', { label: 'leak test' })).token;
+  const createdKey = await context.services.apiKeys.create('alice', { label: 'leak test' });
+  apiToken = createdKey.token;
+  // As careless as the configuration log above: a whole created key, token included.
+  log.logger.info({ key: createdKey }, 'API key created');
+  log.logger.info(createdKey, 'API key created');
   const bearer = `Bearer ${apiToken}`;
   await send({ method: 'POST', url: '/image', headers: { authorization: bearer }, payload: { prompt: 'made with a key' } });
   await send({ method: 'POST', url: '/v1/images/generations', headers: { authorization: bearer }, payload: { prompt: 'made through /v1', n: 2, response_format: 'b64_json' } });
