@@ -200,7 +200,8 @@ export function resolveImageOptions(input: ImageOptionsInput, prompt: string, po
     const message = `must be one of ${listOf(policy.allowedModels)}`;
     throw new DataValidationError(`model ${message}`, { errors: [{ path: `${at}/model`, message }] });
   }
-  if ([...prompt].length > rules.maxPromptLength) {
+  // UTF-16 code units, as the generators count it: never more lenient than the provider.
+  if (prompt.length > rules.maxPromptLength) {
     refuse('prompt', `${model} accepts prompts of at most ${rules.maxPromptLength} characters`);
   }
   const options: ImageOptions = { model, family: rules.name };
