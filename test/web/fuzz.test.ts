@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
 import { Compile } from 'typebox/compile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyListSchema, ApiKeySchema, CreatedApiKeySchema } from '../../src/core/models/api-key.js';
 import { ImageDetailSchema, ImageListSchema } from '../../src/core/models/image.js';
 import { ProblemSchema } from '../../src/core/models/problem.js';
 import { MeSchema, UsageReportSchema } from '../../src/core/models/usage.js';
@@ -25,6 +26,8 @@ const ImageListCheck = Compile({ ImageDetail: ImageDetailSchema }, ImageListSche
 const UsageReportCheck = Compile(UsageReportSchema);
 const MeCheck = Compile(MeSchema);
 const ProblemCheck = Compile(ProblemSchema);
+const ApiKeyListCheck = Compile({ ApiKey: ApiKeySchema }, ApiKeyListSchema);
+const CreatedApiKeyCheck = Compile(CreatedApiKeySchema);
 /** Response schemas by the component name the OpenAPI document refers to them with. */
 const RESPONSE_CHECKS: Record<string, (value: unknown) => boolean> = {
   ImageDetail: (v) => ImageDetailCheck.Check(v),
@@ -32,6 +35,8 @@ const RESPONSE_CHECKS: Record<string, (value: unknown) => boolean> = {
   Problem: (v) => ProblemCheck.Check(v),
   UsageReport: (v) => UsageReportCheck.Check(v),
   Me: (v) => MeCheck.Check(v),
+  ApiKeyList: (v) => ApiKeyListCheck.Check(v),
+  CreatedApiKey: (v) => CreatedApiKeyCheck.Check(v),
 };
 
 /**
