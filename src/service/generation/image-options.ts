@@ -198,23 +198,23 @@ export function resolveImageOptions(input: ImageOptionsInput, prompt: string, po
   const rules = familyRulesOf(model);
   if (!policy.allowedModels.includes(model) || rules === undefined) {
     const message = `must be one of ${listOf(policy.allowedModels)}`;
-    throw new DataValidationError(`model ${message}`, { errors: [{ path: `${at}/model`, message }] });
+    throw new DataValidationError(`${at}/model ${message}`, { errors: [{ path: `${at}/model`, message }] });
   }
   // UTF-16 code units, as the generators count it: never more lenient than the provider.
   if (prompt.length > rules.maxPromptLength) {
-    refuse('prompt', `${model} accepts prompts of at most ${rules.maxPromptLength} characters`);
+    refuse('prompt', `must not have more than ${rules.maxPromptLength} characters for ${model}`);
   }
   const options: ImageOptions = { model, family: rules.name };
   if (input.size !== undefined) {
     const problem = rules.sizeProblem(input.size);
     if (problem === undefined) options.size = input.size;
-    else refuse('size', `${model}: size ${problem}`);
+    else refuse('size', `${problem} for ${model}`);
   }
   const choice = <K extends 'quality' | 'background' | 'moderation' | 'style'>(field: K, allowed: readonly NonNullable<ImageOptions[K]>[] | undefined) => {
     const value = input[field];
     if (value === undefined) return;
-    if (allowed === undefined) refuse(field, `${model} has no ${field} option`);
-    else if (!allowed.includes(value as NonNullable<ImageOptions[K]>)) refuse(field, `${model}: ${field} must be one of ${listOf(allowed)}`);
+    if (allowed === undefined) refuse(field, `is not an option of ${model}`);
+    else if (!allowed.includes(value as NonNullable<ImageOptions[K]>)) refuse(field, `must be one of ${listOf(allowed)} for ${model}`);
     else options[field] = value as ImageOptions[K];
   };
   choice('quality', rules.quality);
@@ -222,25 +222,25 @@ export function resolveImageOptions(input: ImageOptionsInput, prompt: string, po
   choice('moderation', rules.moderation);
   choice('style', rules.style);
   if (input.output_format !== undefined) {
-    if (rules.outputFormat === undefined) refuse('output_format', `${model} has no output_format option; it answers with PNG`);
-    else if (!rules.outputFormat.includes(input.output_format)) refuse('output_format', `${model}: output_format must be one of ${listOf(rules.outputFormat)}`);
+    if (rules.outputFormat === undefined) refuse('output_format', `is not an option of ${model}, which answers with PNG`);
+    else if (!rules.outputFormat.includes(input.output_format)) refuse('output_format', `must be one of ${listOf(rules.outputFormat)} for ${model}`);
     else options.output_format = input.output_format;
   }
   const format = options.output_format ?? rules.defaultFormat;
   // A transparent background needs an alpha channel: PNG or WebP (SDK docs of `background`).
   if (options.background === 'transparent' && format === 'jpeg') {
-    refuse('background', 'transparent needs output_format png or webp; JPEG has no alpha channel');
+    refuse('background', 'transparent needs output_format png or webp (JPEG has no alpha channel)');
   }
   if (input.output_compression !== undefined) {
-    if (!rules.compression) refuse('output_compression', `${model} has no output_compression option`);
-    else if (format === 'png') refuse('output_compression', 'applies only to output_format jpeg or webp; PNG is lossless');
+    if (!rules.compression) refuse('output_compression', `is not an option of ${model}`);
+    else if (format === 'png') refuse('output_compression', 'applies only to output_format jpeg or webp (PNG is lossless)');
     else if (!Number.isInteger(input.output_compression) || input.output_compression < 0 || input.output_compression > 100) {
       refuse('output_compression', 'must be an integer from 0 to 100');
     } else options.output_compression = input.output_compression;
   }
   if (errors.length > 0) {
-    const first = errors[0]!;
-    throw new DataValidationError(`${first.path.slice(at.length + 1)}: ${first.message}`, { errors });
+    // The same detail as a schema failure: each path and message, joined.
+    throw new DataValidationError(errors.map((error) => `${error.path} ${error.message}`).join('; '), { errors });
   }
   return options;
 }

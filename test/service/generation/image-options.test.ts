@@ -47,13 +47,13 @@ describe('resolveImageOptions', () => {
     ['compression with png', { output_format: 'png', output_compression: 50 }, '/body/output_compression', /jpeg or webp/],
     ['compression with the default format (png)', { output_compression: 50 }, '/body/output_compression', /jpeg or webp/],
     ['compression above 100', { output_format: 'jpeg', output_compression: 101 }, '/body/output_compression', /0 to 100/],
-    ['style on gpt-image-1', { style: 'vivid' }, '/body/style', /no style option/],
-    ['style on dall-e-2', { model: 'dall-e-2', style: 'vivid' }, '/body/style', /no style option/],
+    ['style on gpt-image-1', { style: 'vivid' }, '/body/style', /is not an option of gpt-image-1/],
+    ['style on dall-e-2', { model: 'dall-e-2', style: 'vivid' }, '/body/style', /is not an option of dall-e-2/],
     ['hd on gpt-image-1', { quality: 'hd' }, '/body/quality', /"low", "medium", "high", "auto"/],
     ['high on dall-e-3', { model: 'dall-e-3', quality: 'high' }, '/body/quality', /"standard", "hd"/],
     ['output_format on dall-e-3', { model: 'dall-e-3', output_format: 'webp' }, '/body/output_format', /PNG/],
-    ['moderation on dall-e-3', { model: 'dall-e-3', moderation: 'low' }, '/body/moderation', /no moderation option/],
-    ['background on local', { model: 'local', background: 'opaque' }, '/body/background', /no background option/],
+    ['moderation on dall-e-3', { model: 'dall-e-3', moderation: 'low' }, '/body/moderation', /is not an option of dall-e-3/],
+    ['background on local', { model: 'local', background: 'opaque' }, '/body/background', /is not an option of local/],
   ])('refuses %s with 400 at the field path', (_case, input, path, message) => {
     const errors = refusal(input);
     expect(errors.map((e) => e.path)).toContain(path);
@@ -61,7 +61,7 @@ describe('resolveImageOptions', () => {
   });
 
   it('refuses a prompt longer than the model accepts (dall-e-2: 1000 characters)', () => {
-    expect(refusal({ model: 'dall-e-2' }, 'x'.repeat(1001))).toEqual([{ path: '/body/prompt', message: expect.stringMatching(/at most 1000/) }]);
+    expect(refusal({ model: 'dall-e-2' }, 'x'.repeat(1001))).toEqual([{ path: '/body/prompt', message: expect.stringMatching(/more than 1000 characters for dall-e-2/) }]);
   });
 
   it('reports every refused field at once', () => {
