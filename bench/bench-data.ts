@@ -8,7 +8,7 @@ import { SqlImageRepository } from '../src/data/image-repository.js';
 import { migrate } from '../src/data/migrator.js';
 import { openDatabase } from '../src/data/open-database.js';
 import { PrivateImageService } from '../src/service/images/index.js';
-import { FileImageStore } from '../src/service/storage/index.js';
+import { FileImageStore, ImageStorage } from '../src/service/storage/index.js';
 
 /** What the cases need to know about a prepared database. */
 export interface BenchData {
@@ -62,7 +62,7 @@ async function addContentImage(database: DatabaseConfig, imageDir: string): Prom
       name: 'noise',
       generate: async () => ({ bytes, contentType: 'image/png' as const, extension: 'png' as const, width: ONE_MIB_SIDE, height: ONE_MIB_SIDE, model: 'noise', revisedPrompt: null, quality: null, background: null, outputFormat: 'png' as const, usage: null }),
     };
-    const service = new PrivateImageService({ images: new SqlImageRepository(db), store: new FileImageStore(imageDir), generator });
+    const service = new PrivateImageService({ images: new SqlImageRepository(db), storage: new ImageStorage([new FileImageStore(imageDir)], 'file'), generator });
     const author = { username: 'admin', is_admin: true, created_at: new Date().toISOString() };
     const detail = await service.create(author, { prompt: 'benchmark content image', tags: ['bench'], options: {} });
     const record = await new SqlImageRepository(db).findByGuid(detail.guid);

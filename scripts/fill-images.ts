@@ -29,7 +29,7 @@ export const syntheticAuthor = (n: number) => `author-${n}`;
 
 const ROWS_PER_STATEMENT = 500;
 const ROWS_PER_TRANSACTION = 50_000;
-const IMAGE_COLUMNS = ['id', 'guid', 'prompt', 'filename', 'tags', 'author', 'content_type', 'byte_size', 'sha256', 'model', 'size', 'created_at', 'updated_at'];
+const IMAGE_COLUMNS = ['id', 'guid', 'prompt', 'filename', 'object_store', 'object_key', 'tags', 'author', 'content_type', 'byte_size', 'sha256', 'model', 'size', 'created_at', 'updated_at'];
 const TAG_COLUMNS = ['image_id', 'tag', 'author', 'created_at', 'guid'];
 // Synthetic history: one image per second going forward from here, so real images created now are newer.
 const FIRST_CREATED_AT = Date.UTC(2020, 0, 1);
@@ -62,6 +62,8 @@ function makeBatch(firstId: number, count: number): Batch {
       guid,
       prompt: `synthetic image ${id}: a lighthouse on a cliff at dusk, oil painting`,
       filename: `${guid}.png`,
+      object_store: 'file',
+      object_key: `${guid}.png`,
       tags: JSON.stringify(tags),
       author,
       content_type: 'image/png',

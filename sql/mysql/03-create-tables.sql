@@ -1,9 +1,12 @@
 -- pixyproxy on MySQL 8 / MariaDB 10.6+: step 3 of 3, run as an administrator against the database.
 --   mariadb -u root -p pixyproxy < sql/mysql/03-create-tables.sql
 --
--- The same schema as the migrations in src/data/migrations/ (001, 004 and 006), which the tests
--- check by comparing information_schema for a database built each way. The last statement records
--- those versions in the migration ledger, so the application's start-up migration step skips them.
+-- The same schema as the migrations in src/data/migrations/ (001, 003, 004 and 006), which the
+-- tests check by comparing information_schema for a database built each way. The last statement
+-- records those versions in the migration ledger, so the application's start-up migration step skips them.
+--
+-- Each image row names where its bytes are (migration 003): object_store is `file` or `s3`, object_key
+-- the file name or the S3 key (prefix included).
 --
 -- Tags live twice: as a JSON array on the image row, so a read is one row, and in image_tag with the
 -- listing key (created_at, guid) and the author copied in, so a tag-filtered page (with or without an
@@ -25,6 +28,8 @@ CREATE TABLE image (
   guid CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   prompt TEXT NOT NULL,
   filename VARCHAR(255) NOT NULL,
+  object_store VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT 'file',
+  object_key VARCHAR(512) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   tags TEXT NOT NULL,
   author VARCHAR(64) NOT NULL,
   content_type VARCHAR(100) NOT NULL,
@@ -41,6 +46,7 @@ CREATE TABLE image (
   PRIMARY KEY (id),
   UNIQUE KEY image_guid_uq (guid),
   UNIQUE KEY image_filename_uq (filename),
+  UNIQUE KEY image_object_uq (object_store, object_key),
   KEY image_listing_idx (created_at, guid),
   KEY image_author_listing_idx (author, created_at, guid)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
@@ -122,5 +128,6 @@ CREATE TABLE schema_migration (
 
 INSERT INTO schema_migration (version, name, applied_at)
 VALUES (1, 'initial schema: user, image, image_tag', UTC_TIMESTAMP(3)),
+       (3, 'image bytes location: object_store, object_key', UTC_TIMESTAMP(3)),
        (4, 'image options, usage ledger, user quotas and quota reservations', UTC_TIMESTAMP(3)),
        (6, 'api keys', UTC_TIMESTAMP(3));

@@ -23,18 +23,31 @@ import {
 } from '../service/generation/index.js';
 import { PrivateImageService, PublicImageService } from '../service/images/index.js';
 import { MeteringService } from '../service/metering/index.js';
-import { FileImageStore, OrphanSweeper } from '../service/storage/index.js';
+import {
+  FileImageStore,
+  ImageStorage,
+  OrphanSweeper,
+  S3ImageStore,
+  StorageMigration,
+  sweepGraceMs,
+  type ImageStore,
+} from '../service/storage/index.js';
 import type { AppServices } from '../web/app.js';
 import { ReadinessCheck } from '../web/routes/readiness-check.js';
 
 export interface Context {
   config: Config;
   db: Database;
-  store: FileImageStore;
+  /** The store new bytes go to (IMAGE_STORE). */
+  store: ImageStore;
+  /** Every configured store, and which one each row's bytes are read from. */
+  storage: ImageStorage;
   generator: ImageGenerator;
   services: AppServices;
-  /** Removes image files whose row never committed (start-up and `pixyproxy doctor`). */
+  /** Removes image bytes whose row never committed (start-up and `pixyproxy doctor`), in every store. */
   sweeper: OrphanSweeper;
+  /** `pixyproxy storage migrate`. */
+  storageMigration: StorageMigration;
   migration: MigrationReport;
   close(): Promise<void>;
 }
@@ -72,7 +85,8 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
   try {
     const migration = await migrate(db);
     const images = new SqlImageRepository(db);
-    const store = new FileImageStore(config.imageDir);
+    const storage = openStorage(config);
+    const store = storage.storeFor(config.storage.kind);
     // Every generator, the local one included, runs behind the same concurrency cap and queue.
     const generator = new GenerationLimiter(overrides.generator ?? (await createGenerator(config, log)), {
       concurrency: config.generationConcurrency,
@@ -96,24 +110,49 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
         ? new EndUserIds(await loadOrCreateEndUserSecret(config.endUserIdSecret, join(config.dataDir, END_USER_ID_SECRET_FILE)))
         : undefined;
     const services: AppServices = {
-      publicImages: new PublicImageService(images, store),
-      privateImages: new PrivateImageService({ images, store, generator, models, metering, ...(endUserIds && { endUserIds }), log }),
+      publicImages: new PublicImageService(images, storage),
+      privateImages: new PrivateImageService({ images, storage, generator, models, metering, ...(endUserIds && { endUserIds }), log }),
       metering,
       access,
       apiKeys,
-      readiness: new ReadinessCheck(db),
+      readiness: new ReadinessCheck(db, storage),
     };
-    const sweeper = new OrphanSweeper({ store, images, log });
+    const sweeper = new OrphanSweeper({ stores: storage.stores, images, log, graceMs: sweepGraceMs(createLimits(config)) });
+    const storageMigration = new StorageMigration({ storage, images, log });
     const close = async () => {
+      storage.close();
       // Pending "last used" times are written while the database is still open.
       await apiKeys.flush();
       await db.close();
     };
-    return { config, db, store, generator, services, sweeper, migration, close };
+    return { config, db, store, storage, generator, services, sweeper, storageMigration, migration, close };
   } catch (error) {
     await db.close();
     throw error;
   }
+}
+
+/**
+ * The stores this process can reach: the file store always (rows written before IMAGE_STORE=s3 stay
+ * readable), the S3 bucket whenever S3_BUCKET is set. Credentials come from the AWS SDK's default chain.
+ */
+function openStorage(config: Config): ImageStorage {
+  const stores: ImageStore[] = [new FileImageStore(config.imageDir)];
+  if (config.storage.s3 !== undefined) {
+    stores.push(new S3ImageStore({ ...config.storage.s3, timeoutMs: config.storage.timeoutMs }));
+  }
+  return new ImageStorage(stores, config.storage.kind);
+}
+
+/** The bounds on each step of a create, from the configuration (milliseconds), for the sweep's grace period. */
+function createLimits(config: Config) {
+  const { database } = config;
+  return {
+    generationTimeoutMs: config.openai.timeoutMs,
+    storeTimeoutMs: config.storage.timeoutMs,
+    // SQLite's busy timeout is 5 s (data/sqlite-database.ts).
+    databaseTimeoutMs: database.kind === 'mysql' ? database.connectTimeoutMs + database.queryTimeoutMs : 5000,
+  };
 }
 
 export const INITIAL_ADMIN_PASSWORD_FILE = 'initial-admin-password';

@@ -8,6 +8,7 @@ import { openContext, type Context } from './compose.js';
 import { KEY_USAGE, keyCommand } from './key-command.js';
 import { createLogger } from './logger.js';
 import { passwordFromPrompt, passwordFromStdin } from './read-password.js';
+import { formatSummary, progressReporter } from './storage-command.js';
 import { serve } from './server.js';
 import { usageTable } from './usage-table.js';
 
@@ -16,8 +17,13 @@ const USAGE = `Usage: pixyproxy <command>
 Commands:
   serve                              run the HTTP server (the default)
   migrate                            apply pending database migrations and exit
-  doctor [--dry-run]                 remove image files that no row refers to (older than 5 minutes)
-                                     and leftovers of interrupted writes; print what was found
+  doctor [--dry-run] [--grace-seconds N]
+                                     remove image bytes that no row refers to, in every configured
+                                     store, once older than the longest a create may take (at least
+                                     5 minutes; --grace-seconds overrides it, only when no create can
+                                     be in flight anywhere), and leftovers of interrupted writes
+  storage migrate --to s3|file       copy every image's bytes to that store, verify each copy by its
+                                     sha-256 and point the row at it; resumable, safe to re-run
   user add NAME [--admin] [--password-stdin]
                                      add a user; the password is read from standard input
                                      (--password-stdin) or asked for on the terminal
@@ -126,6 +132,26 @@ async function userCommand(config: Config, args: string[]): Promise<void> {
   }
 }
 
+async function storageCommand(config: Config, args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { to: { type: 'string' } } });
+  if (positionals[0] !== 'migrate' || positionals.length !== 1) {
+    throw new ConfigurationError(`unknown storage command "${positionals.join(' ')}"\n\n${USAGE}`);
+  }
+  const to = values.to;
+  if (to !== 's3' && to !== 'file') throw new ConfigurationError('storage migrate needs --to s3 or --to file');
+  if (to === 's3' && config.storage.s3 === undefined) throw new ConfigurationError('storage migrate --to s3 needs S3_BUCKET (and the other S3_* variables)');
+  const progress = progressReporter(process.stderr, to);
+  const summary = await withContext(config, async (c) => {
+    try {
+      return await c.storageMigration.migrate(to, (event) => progress.update(event));
+    } finally {
+      progress.end();
+    }
+  });
+  process.stdout.write(formatSummary(summary));
+  if (summary.failed.length > 0) process.exitCode = 1;
+}
+
 /** What `user quota` was asked to change: partial limits, 'clear', or undefined to only print. */
 function quotaChange(values: { 'images-per-day'?: string | undefined; 'usd-per-month'?: string | undefined; clear?: boolean | undefined }): Partial<QuotaLimits> | 'clear' | undefined {
   const imagesText = values['images-per-day'];
@@ -183,18 +209,29 @@ async function main(argv: string[]): Promise<void> {
     case 'usage':
       return usageCommand(config, rest);
     case 'doctor': {
-      const { values } = parseArgs({ args: rest, options: { 'dry-run': { type: 'boolean', default: false } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { 'dry-run': { type: 'boolean', default: false }, 'grace-seconds': { type: 'string' } },
+      });
       const dryRun = values['dry-run'];
-      const report = await withContext(config, (c) => c.sweeper.sweep({ dryRun }));
+      const graceSeconds = values['grace-seconds'];
+      if (graceSeconds !== undefined && !/^[0-9]{1,9}$/.test(graceSeconds)) {
+        throw new ConfigurationError(`--grace-seconds must be a whole number of seconds, got "${graceSeconds}"`);
+      }
+      const report = await withContext(config, (c) =>
+        c.sweeper.sweep({ dryRun, ...(graceSeconds !== undefined && { graceMs: Number(graceSeconds) * 1000 }) }),
+      );
       console.log(
-        `image files scanned: ${report.scanned}\n` +
-          `orphans (no row, older than 5 minutes): ${report.orphans}\n` +
-          `recent files without a row (kept; a create may be in flight): ${report.recent}\n` +
+        `image objects scanned: ${report.scanned}\n` +
+          `orphans (no row, older than ${Math.round(report.graceMs / 1000)} s): ${report.orphans}\n` +
+          `recent objects without a row (kept; a create may be in flight): ${report.recent}\n` +
           `interrupted writes (.tmp-*): ${report.temporary}\n` +
           `${dryRun ? 'dry run: nothing removed' : `removed: ${report.removed}`}`,
       );
       return;
     }
+    case 'storage':
+      return storageCommand(config, rest);
     default:
       throw new ConfigurationError(`unknown command "${command}"\n\n${USAGE}`);
   }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
-import { describeDatabase, type Config } from '../core/config.js';
+import { describeDatabase, describeImageStore, type Config } from '../core/config.js';
 import { buildApp } from '../web/app.js';
 import { ensureInitialAdmin, modelPolicyOf, openContext } from './compose.js';
 
@@ -15,11 +15,17 @@ export const VERSION = (createRequire(import.meta.url)('../../package.json') as 
 export async function serve(config: Config, log: Logger): Promise<void> {
   const context = await openContext(config, log);
   log.info(
-    { database: describeDatabase(config.database), image_dir: config.imageDir, generator: context.generator.name, migrations_applied: context.migration.applied },
+    {
+      database: describeDatabase(config.database),
+      image_store: describeImageStore(config),
+      content_delivery: config.storage.contentDelivery,
+      generator: context.generator.name,
+      migrations_applied: context.migration.applied,
+    },
     'database ready',
   );
-  // Files left by a crash between writing bytes and committing their row; in the background, so a
-  // large image directory does not delay start-up.
+  // Bytes left by a crash between writing them and committing their row; in the background, so a
+  // large image directory or bucket does not delay start-up.
   void context.sweeper
     .sweep()
     .then((report) => log.info({ ...report }, 'orphan sweep done'))
@@ -33,6 +39,7 @@ export async function serve(config: Config, log: Logger): Promise<void> {
     trustProxy: config.trustProxy,
     version: VERSION,
     createRateLimit: config.createRateLimit,
+    contentDelivery: { mode: config.storage.contentDelivery, presignExpiresSeconds: config.storage.presignExpiresSeconds },
     publicBaseUrl: config.publicBaseUrl,
     imageModels: modelPolicyOf(config).allowedModels,
   });

@@ -1,5 +1,8 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigurationError } from './errors.js';
+import type { ImageStoreKind } from './models/image.js';
+
+export type { ImageStoreKind } from './models/image.js';
 
 export type DatabaseConfig =
   | { kind: 'sqlite'; file: string }
@@ -31,11 +34,39 @@ export interface OpenAIConfig {
   maxRetries: number;
 }
 
+/** How `GET /image/{guid}/content` hands out bytes kept in S3: streamed through, or a 302 to a presigned URL. */
+export type ContentDelivery = 'stream' | 'redirect';
+
+/** An S3-compatible bucket. Credentials are not here: they come from the AWS SDK's default chain. */
+export interface S3Config {
+  bucket: string;
+  /** Prepended to every object key, e.g. `images/`; '' for none. */
+  prefix: string;
+  /** undefined for AWS itself; the base URL of any other S3-compatible server. */
+  endpoint: string | undefined;
+  region: string;
+  /** Path-style URLs (`endpoint/bucket/key`) instead of virtual-hosted ones (`bucket.endpoint/key`). */
+  forcePathStyle: boolean;
+}
+
+export interface StorageConfig {
+  /** Where new image bytes are written (`IMAGE_STORE`). Rows written earlier keep naming their own store. */
+  kind: ImageStoreKind;
+  /** Set whenever S3_BUCKET is, also with IMAGE_STORE=file, so rows written to S3 stay readable. */
+  s3: S3Config | undefined;
+  /** Bound on one store operation (and on the first byte of a read); a slow store answers 503 after it. */
+  timeoutMs: number;
+  contentDelivery: ContentDelivery;
+  /** Lifetime of a presigned URL handed out with CONTENT_DELIVERY=redirect, in seconds. */
+  presignExpiresSeconds: number;
+}
+
 export interface Config {
   port: number;
   host: string;
   dataDir: string;
   imageDir: string;
+  storage: StorageConfig;
   database: DatabaseConfig;
   logLevel: LogLevel;
   logPretty: boolean;
@@ -167,6 +198,51 @@ function publicBaseUrl(env: Env): string | undefined {
   return url.href.replace(/\/+$/, '');
 }
 
+// AWS's rules for new buckets (3-63 characters, lowercase letters, digits, dots and hyphens, starting
+// and ending with a letter or digit); every S3-compatible server accepts these names.
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+// The longest presigned URL lifetime SigV4 allows (7 days).
+const PRESIGN_MAX_SECONDS = 604_800;
+
+function s3Config(env: Env): S3Config | undefined {
+  const bucket = present(env, 'S3_BUCKET');
+  if (bucket === undefined) return undefined;
+  if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
+    throw new ConfigurationError(`S3_BUCKET must be a DNS-compatible bucket name (3-63 of a-z 0-9 . -), got "${bucket}"`);
+  }
+  const prefix = present(env, 'S3_PREFIX') ?? '';
+  // S3's "safe characters" only, so every key is ASCII and fits the database's key column with room to spare.
+  if (!/^[A-Za-z0-9!_.*'()/-]{0,256}$/.test(prefix) || prefix.startsWith('/') || prefix.split('/').some((part, i, parts) => part === '.' || part === '..' || (part === '' && i < parts.length - 1))) {
+    throw new ConfigurationError(`S3_PREFIX must be a relative key prefix of at most 256 of A-Z a-z 0-9 ! _ . * ' ( ) / -, such as "images/", got "${prefix}"`);
+  }
+  const endpoint = present(env, 'S3_ENDPOINT');
+  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) {
+    throw new ConfigurationError(`S3_ENDPOINT must be an http:// or https:// URL, got "${endpoint}"`);
+  }
+  if (endpoint !== undefined && !URL.canParse(endpoint)) throw new ConfigurationError('S3_ENDPOINT is not a valid URL');
+  return {
+    bucket,
+    prefix,
+    endpoint,
+    region: present(env, 'S3_REGION') ?? present(env, 'AWS_REGION') ?? 'us-east-1',
+    // Other servers rarely have wildcard DNS for bucket subdomains; AWS itself prefers virtual-hosted style.
+    forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', endpoint !== undefined),
+  };
+}
+
+function storageConfig(env: Env): StorageConfig {
+  const kind = oneOf<ImageStoreKind>(env, 'IMAGE_STORE', ['file', 's3'], 'file');
+  const s3 = s3Config(env);
+  if (kind === 's3' && s3 === undefined) throw new ConfigurationError('IMAGE_STORE=s3 needs S3_BUCKET to be set');
+  return {
+    kind,
+    s3,
+    timeoutMs: integer(env, 'STORE_TIMEOUT_MS', 10_000, 100, 600_000),
+    contentDelivery: oneOf<ContentDelivery>(env, 'CONTENT_DELIVERY', ['stream', 'redirect'], 'stream'),
+    presignExpiresSeconds: integer(env, 'PRESIGN_EXPIRES_SECONDS', 300, 1, PRESIGN_MAX_SECONDS),
+  };
+}
+
 function trustProxy(env: Env): boolean | string {
   const raw = present(env, 'TRUST_PROXY');
   if (raw === undefined) return false;
@@ -215,6 +291,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     host: present(env, 'HOST') ?? '127.0.0.1',
     dataDir,
     imageDir,
+    storage: storageConfig(env),
     database: databaseConfig(env, dataDir, cwd),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logPretty: boolean(env, 'LOG_PRETTY', false),
@@ -241,6 +318,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     endUserIdSecret,
     publicBaseUrl: publicBaseUrl(env),
   };
+}
+
+/** Where new bytes go, safe to log (no credentials are part of the storage config). */
+export function describeImageStore(config: Pick<Config, 'imageDir' | 'storage'>): string {
+  const { s3 } = config.storage;
+  if (config.storage.kind === 'file' || s3 === undefined) return `file:${config.imageDir}`;
+  return `s3://${s3.bucket}/${s3.prefix}${s3.endpoint ? ` at ${s3.endpoint}` : ''}`;
 }
 
 /** The database location with any password masked, safe to log. */

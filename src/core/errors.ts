@@ -47,6 +47,11 @@ export class ImageGenerationError extends PixyproxyError {}
 export class DBConnectionError extends PixyproxyError {}
 export class ServiceUnavailableError extends PixyproxyError {}
 export class GenerationTimeoutError extends PixyproxyError {}
+/**
+ * The object store holding image bytes did not answer in time, refused the connection or answered
+ * with a server error (S3 5xx, `SlowDown`). Temporary: answered 503 with `Retry-After`.
+ */
+export class ObjectStoreUnavailableError extends ServiceUnavailableError {}
 /** Raised by configuration loading; never reaches HTTP (the process exits instead). */
 export class ConfigurationError extends PixyproxyError {}
 

@@ -1,4 +1,4 @@
-import type { NewImage, StoredImage } from '../core/models/image.js';
+import type { ImageStoreKind, NewImage, ObjectLocation, StoredImage } from '../core/models/image.js';
 import type { Database, Queryable, SqlParams } from './database.js';
 import { IMAGE_COLUMNS, rowParamsOf, storedImageFromRow, type ImageRow } from './image-row.js';
 import { toSqlTime } from './sql-time.js';
@@ -14,6 +14,14 @@ export interface ListPageQuery {
   after?: ListingKey;
   tag?: string;
   author?: string;
+}
+
+/** One image as `pixyproxy storage migrate` sees it: where its bytes are and what they must hash to. */
+export interface ImageLocationRow {
+  guid: string;
+  filename: string;
+  sha256: string;
+  location: ObjectLocation;
 }
 
 export interface ListPageResult {
@@ -35,8 +43,16 @@ export interface ImageRepository {
   updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<StoredImage | undefined>;
   /** True when a row was deleted. */
   deleteByGuid(guid: string): Promise<boolean>;
-  /** Which of these filenames belong to a row; for the orphan-file sweep. */
-  existingFilenames(filenames: readonly string[]): Promise<Set<string>>;
+  /** Which of these keys of one store a row names; for the orphan sweep. */
+  existingObjectKeys(store: ImageStoreKind, keys: readonly string[]): Promise<Set<string>>;
+  /** Where one image's bytes are; undefined when there is no such image. */
+  locationOf(guid: string): Promise<ObjectLocation | undefined>;
+  /** Up to `limit` images whose bytes are not in `store`, by guid ascending, after `afterGuid`. */
+  listNotInStore(store: ImageStoreKind, afterGuid: string | undefined, limit: number): Promise<ImageLocationRow[]>;
+  /** Points the row at `to` only if it still names `from` (a compare-and-set); true when it did. */
+  moveLocation(guid: string, from: ObjectLocation, to: ObjectLocation): Promise<boolean>;
+  /** How many images keep their bytes in each store. */
+  countByStore(): Promise<Partial<Record<ImageStoreKind, number>>>;
 }
 
 // Newest first, ties broken by guid. `created_at <= :c AND (created_at < :c OR guid < :g)` rather than
@@ -97,10 +113,10 @@ export class SqlImageRepository implements ImageRepository {
     const params = rowParamsOf(image);
     await this.db.transaction(async (tx) => {
       const { lastInsertId } = await tx.run(
-        `INSERT INTO image (guid, prompt, filename, tags, author, content_type, byte_size, sha256, model, size,
-           revised_prompt, quality, background, output_format, created_at, updated_at)
-         VALUES (:guid, :prompt, :filename, :tags, :author, :content_type, :byte_size, :sha256, :model, :size,
-           :revised_prompt, :quality, :background, :output_format, :created_at, :created_at)`,
+        `INSERT INTO image (guid, prompt, filename, object_store, object_key, tags, author, content_type, byte_size,
+           sha256, model, size, revised_prompt, quality, background, output_format, created_at, updated_at)
+         VALUES (:guid, :prompt, :filename, :object_store, :object_key, :tags, :author, :content_type, :byte_size,
+           :sha256, :model, :size, :revised_prompt, :quality, :background, :output_format, :created_at, :created_at)`,
         params,
       );
       const owner = { imageId: lastInsertId, guid: image.guid, author: image.author, createdAt: params['created_at'] as string };
@@ -150,12 +166,53 @@ export class SqlImageRepository implements ImageRepository {
     });
   }
 
-  async existingFilenames(filenames: readonly string[]): Promise<Set<string>> {
+  async existingObjectKeys(store: ImageStoreKind, keys: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
-    for (const filename of filenames) {
-      const row = await this.db.get<{ filename: string }>('SELECT filename FROM image WHERE filename = :filename', { filename });
-      if (row !== undefined) found.add(row.filename);
+    // One indexed point lookup per key (image_object_uq): the sweep runs rarely, and this stays the
+    // same SQL on both engines whatever the batch size.
+    for (const key of keys) {
+      const row = await this.db.get<{ object_key: string }>(
+        'SELECT object_key FROM image WHERE object_store = :store AND object_key = :key',
+        { store, key },
+      );
+      if (row !== undefined) found.add(row.object_key);
     }
     return found;
+  }
+
+  async locationOf(guid: string): Promise<ObjectLocation | undefined> {
+    const row = await this.db.get<ObjectLocation>('SELECT object_store, object_key FROM image WHERE guid = :guid', { guid });
+    return row === undefined ? undefined : { object_store: row.object_store, object_key: row.object_key };
+  }
+
+  async listNotInStore(store: ImageStoreKind, afterGuid: string | undefined, limit: number): Promise<ImageLocationRow[]> {
+    const rows = await this.db.all<{ guid: string; filename: string; sha256: string } & ObjectLocation>(
+      `SELECT guid, filename, sha256, object_store, object_key FROM image
+       WHERE object_store <> :store ${afterGuid === undefined ? '' : 'AND guid > :afterGuid'}
+       ORDER BY guid LIMIT :limit`,
+      { store, limit, ...(afterGuid !== undefined && { afterGuid }) },
+    );
+    return rows.map((row) => ({
+      guid: row.guid,
+      filename: row.filename,
+      sha256: row.sha256,
+      location: { object_store: row.object_store, object_key: row.object_key },
+    }));
+  }
+
+  async moveLocation(guid: string, from: ObjectLocation, to: ObjectLocation): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `UPDATE image SET object_store = :toStore, object_key = :toKey
+       WHERE guid = :guid AND object_store = :fromStore AND object_key = :fromKey`,
+      { guid, fromStore: from.object_store, fromKey: from.object_key, toStore: to.object_store, toKey: to.object_key },
+    );
+    return changes > 0;
+  }
+
+  async countByStore(): Promise<Partial<Record<ImageStoreKind, number>>> {
+    const rows = await this.db.all<{ object_store: ImageStoreKind; count: number | string }>(
+      'SELECT object_store, COUNT(*) AS count FROM image GROUP BY object_store',
+    );
+    return Object.fromEntries(rows.map((row) => [row.object_store, Number(row.count)]));
   }
 }

@@ -1,4 +1,4 @@
-import type { NewImage, StoredImage } from '../core/models/image.js';
+import type { ImageStoreKind, NewImage, StoredImage } from '../core/models/image.js';
 import type { SqlParams } from './database.js';
 import { fromSqlTime, toSqlTime } from './sql-time.js';
 
@@ -13,6 +13,8 @@ export interface ImageRow {
   content_type: string;
   byte_size: number | string;
   sha256: string;
+  object_store: string;
+  object_key: string;
   model: string | null;
   size: string | null;
   revised_prompt: string | null;
@@ -24,7 +26,7 @@ export interface ImageRow {
 }
 
 export const IMAGE_COLUMNS =
-  'id, guid, prompt, filename, tags, author, content_type, byte_size, sha256, model, size, revised_prompt, quality, background, output_format, created_at, updated_at';
+  'id, guid, prompt, filename, object_store, object_key, tags, author, content_type, byte_size, sha256, model, size, revised_prompt, quality, background, output_format, created_at, updated_at';
 
 /** The one row -> model mapping: tags from their JSON text, times from the SQL literal to RFC 3339. */
 export function storedImageFromRow(row: ImageRow): StoredImage {
@@ -37,6 +39,9 @@ export function storedImageFromRow(row: ImageRow): StoredImage {
     content_type: row.content_type,
     byte_size: Number(row.byte_size),
     sha256: row.sha256,
+    // Not narrowed here: a kind this release does not know fails loudly where the bytes are looked up.
+    object_store: row.object_store as ImageStoreKind,
+    object_key: row.object_key,
     model: row.model,
     size: row.size,
     revised_prompt: row.revised_prompt,

@@ -21,7 +21,7 @@ import { healthRoutes } from './routes/health-routes.js';
 import { openAIRoutes } from './routes/openai-routes.js';
 import type { ReadinessCheck } from './routes/readiness-check.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
-import { publicImageRoutes } from './routes/public-image-routes.js';
+import { publicImageRoutes, type ContentDeliveryOptions } from './routes/public-image-routes.js';
 
 /** What the app calls, built by the composition root (cli/compose.ts), which also closes them. */
 export interface AppServices {
@@ -44,6 +44,8 @@ export interface AppOptions {
   /** Whether X-Forwarded-For is believed (true, or a list of proxy addresses/CIDRs); see docs/SECURITY.md. */
   trustProxy?: boolean | string;
   version?: string;
+  /** CONTENT_DELIVERY and PRESIGN_EXPIRES_SECONDS; streamed when absent. */
+  contentDelivery?: ContentDeliveryOptions;
   /** PUBLIC_BASE_URL: the origin of the image URLs /v1 answers; derived from each request when absent. */
   publicBaseUrl?: string | undefined;
   /** The image models /v1 clients may choose, the default first (default: the local generator's). */
@@ -93,7 +95,11 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   await app.register(rateLimit, { global: false });
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
-  await app.register(publicImageRoutes, { prefix: '/image', images: services.publicImages });
+  await app.register(publicImageRoutes, {
+    prefix: '/image',
+    images: services.publicImages,
+    ...(options.contentDelivery && { contentDelivery: options.contentDelivery }),
+  });
   await app.register(privateImageRoutes, {
     prefix: '/image',
     images: services.privateImages,

@@ -91,8 +91,8 @@ describeEachEngine((engine) => {
     await expect(
       e.db.transaction(async (tx) => {
         await tx.run(
-          `INSERT INTO image (guid, prompt, filename, tags, author, content_type, byte_size, sha256, created_at, updated_at)
-           VALUES (:guid, 'p', :filename, '[]', 'alice', 'image/png', 1, :sha, :t, :t)`,
+          `INSERT INTO image (guid, prompt, filename, object_key, tags, author, content_type, byte_size, sha256, created_at, updated_at)
+           VALUES (:guid, 'p', :filename, :filename, '[]', 'alice', 'image/png', 1, :sha, :t, :t)`,
           { guid: record.guid, filename: record.filename, sha: record.sha256, t: '2026-01-01 00:00:00.000' },
         );
         throw new Error('boom');
@@ -163,10 +163,50 @@ describeEachEngine((engine) => {
     expect(await repo.deleteByGuid(doomed.guid)).toBe(false);
   });
 
-  it('reports which filenames belong to a row', async () => {
+  it('reports which object keys of one store a row names', async () => {
     const image = await repo.insert(makeNewImage());
-    const found = await repo.existingFilenames([image.filename, 'orphan.png']);
-    expect([...found]).toEqual([image.filename]);
-    expect(await repo.existingFilenames([])).toEqual(new Set());
+    expect(await repo.existingObjectKeys('file', [image.object_key, 'orphan.png'])).toEqual(new Set([image.object_key]));
+    // The same key in the other store is not this row's.
+    expect(await repo.existingObjectKeys('s3', [image.object_key])).toEqual(new Set());
+    expect(await repo.existingObjectKeys('file', [])).toEqual(new Set());
+  });
+
+  it('stores and returns where the bytes are', async () => {
+    const image = await repo.insert(makeNewImage({ object_store: 's3', object_key: 'img/x.png' }));
+    expect(await repo.findByGuid(image.guid)).toMatchObject({ object_store: 's3', object_key: 'img/x.png' });
+    expect(await repo.locationOf(image.guid)).toEqual({ object_store: 's3', object_key: 'img/x.png' });
+    expect(await repo.locationOf('00000000-0000-4000-8000-000000000000')).toBeUndefined();
+  });
+
+  it('refuses a second row naming the same object, so deleting one image can never delete another\'s bytes', async () => {
+    await repo.insert(makeNewImage({ object_store: 's3', object_key: 'img/shared.png' }));
+    await expect(repo.insert(makeNewImage({ object_store: 's3', object_key: 'img/shared.png' }))).rejects.toBeInstanceOf(ConstraintViolationError);
+  });
+
+  it('lists the images not in a store by guid, in pages, and counts images per store', async () => {
+    const inFile = await Promise.all([1, 2, 3].map(() => repo.insert(makeNewImage())));
+    await repo.insert(makeNewImage({ object_store: 's3', object_key: 'img/already.png' }));
+    const guids = inFile.map((image) => image.guid).sort();
+    const first = await repo.listNotInStore('s3', undefined, 2);
+    expect(first.map((row) => row.guid)).toEqual(guids.slice(0, 2));
+    expect(first[0]).toEqual({
+      guid: guids[0],
+      filename: inFile.find((image) => image.guid === guids[0])!.filename,
+      sha256: 'a'.repeat(64),
+      location: { object_store: 'file', object_key: inFile.find((image) => image.guid === guids[0])!.object_key },
+    });
+    expect((await repo.listNotInStore('s3', first[1]!.guid, 2)).map((row) => row.guid)).toEqual(guids.slice(2));
+    expect(await repo.countByStore()).toEqual({ file: 3, s3: 1 });
+  });
+
+  it('moves a row only while it still names the old location (compare-and-set)', async () => {
+    const image = await repo.insert(makeNewImage());
+    const from = { object_store: 'file' as const, object_key: image.object_key };
+    const to = { object_store: 's3' as const, object_key: `img/${image.filename}` };
+    expect(await repo.moveLocation(image.guid, from, to)).toBe(true);
+    expect(await repo.locationOf(image.guid)).toEqual(to);
+    // A second run with the stale location changes nothing.
+    expect(await repo.moveLocation(image.guid, from, { object_store: 's3', object_key: 'img/other.png' })).toBe(false);
+    expect(await repo.locationOf(image.guid)).toEqual(to);
   });
 });

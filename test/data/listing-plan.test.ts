@@ -62,10 +62,10 @@ async function fill(db: Database): Promise<void> {
         [`a${i}`]: AUTHORS[i % AUTHORS.length] ?? 'alice',
         [`t${i}`]: toSqlTime(new Date(Date.UTC(2026, 0, 1) + Math.floor(i / 2) * 1000).toISOString()),
       });
-      values.push(`(:g${i}, :p${i}, :f${i}, '[]', :a${i}, 'image/png', 100, :sha, :t${i}, :t${i})`);
+      values.push(`(:g${i}, :p${i}, :f${i}, :f${i}, '[]', :a${i}, 'image/png', 100, :sha, :t${i}, :t${i})`);
     }
     await db.run(
-      `INSERT INTO image (guid, prompt, filename, tags, author, content_type, byte_size, sha256, created_at, updated_at)
+      `INSERT INTO image (guid, prompt, filename, object_key, tags, author, content_type, byte_size, sha256, created_at, updated_at)
        VALUES ${values.join(', ')}`,
       { ...params, sha: 'a'.repeat(64) },
     );

@@ -13,10 +13,13 @@ export function makeImageInput(overrides: { prompt?: string; tags?: string[] } =
 export function makeNewImage(overrides: Partial<NewImage> = {}): NewImage {
   sequence += 1;
   const guid = overrides.guid ?? randomUUID();
+  const filename = overrides.filename ?? `${guid}.png`;
   return {
     guid,
     prompt: `prompt ${sequence}`,
-    filename: `${guid}.png`,
+    filename,
+    object_store: 'file',
+    object_key: filename,
     tags: ['test'],
     author: 'alice',
     content_type: 'image/png',

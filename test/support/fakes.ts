@@ -1,13 +1,13 @@
 import { Readable } from 'node:stream';
 import { ConstraintViolationError } from '../../src/core/errors.js';
-import type { NewImage, StoredImage } from '../../src/core/models/image.js';
 import type { ApiKey } from '../../src/core/models/api-key.js';
+import type { ImageStoreKind, NewImage, ObjectLocation, StoredImage } from '../../src/core/models/image.js';
 import type { User, UserWithSecret } from '../../src/core/models/user.js';
 import type { ApiKeyRepository, ApiKeyWithOwner, NewApiKey } from '../../src/data/api-key-repository.js';
-import type { ImageRepository, ListPageQuery, ListPageResult } from '../../src/data/image-repository.js';
+import type { ImageLocationRow, ImageRepository, ListPageQuery, ListPageResult } from '../../src/data/image-repository.js';
 import type { NewUser, UserRepository } from '../../src/data/user-repository.js';
 import type { GeneratedImage, ImageGenerator } from '../../src/service/generation/index.js';
-import type { ByteRange, ImageStore, StoredFile, StoredTemporary } from '../../src/service/storage/index.js';
+import { ImageStorage, type ByteRange, type ImageStore, type StoredFile, type StoredTemporary } from '../../src/service/storage/index.js';
 import { PNG_SIGNATURE } from './factories.js';
 
 /** Newest first, ties broken by guid descending: the order the SQL repository promises. */
@@ -63,9 +63,40 @@ export class InMemoryImageRepository implements ImageRepository {
     return this.records.delete(guid);
   }
 
-  async existingFilenames(filenames: readonly string[]): Promise<Set<string>> {
-    const stored = new Set([...this.records.values()].map((image) => image.filename));
-    return new Set(filenames.filter((f) => stored.has(f)));
+  async existingObjectKeys(store: ImageStoreKind, keys: readonly string[]): Promise<Set<string>> {
+    const stored = new Set([...this.records.values()].filter((image) => image.object_store === store).map((image) => image.object_key));
+    return new Set(keys.filter((key) => stored.has(key)));
+  }
+
+  async locationOf(guid: string): Promise<ObjectLocation | undefined> {
+    const image = this.records.get(guid);
+    return image && { object_store: image.object_store, object_key: image.object_key };
+  }
+
+  async listNotInStore(store: ImageStoreKind, afterGuid: string | undefined, limit: number): Promise<ImageLocationRow[]> {
+    return [...this.records.values()]
+      .filter((image) => image.object_store !== store && (afterGuid === undefined || image.guid > afterGuid))
+      .sort((a, b) => (a.guid < b.guid ? -1 : 1))
+      .slice(0, limit)
+      .map((image) => ({
+        guid: image.guid,
+        filename: image.filename,
+        sha256: image.sha256,
+        location: { object_store: image.object_store, object_key: image.object_key },
+      }));
+  }
+
+  async moveLocation(guid: string, from: ObjectLocation, to: ObjectLocation): Promise<boolean> {
+    const image = this.records.get(guid);
+    if (image === undefined || image.object_store !== from.object_store || image.object_key !== from.object_key) return false;
+    this.records.set(guid, { ...image, ...to });
+    return true;
+  }
+
+  async countByStore(): Promise<Partial<Record<ImageStoreKind, number>>> {
+    const counts: Partial<Record<ImageStoreKind, number>> = {};
+    for (const image of this.records.values()) counts[image.object_store] = (counts[image.object_store] ?? 0) + 1;
+    return counts;
   }
 }
 
@@ -113,8 +144,15 @@ export class InMemoryUserRepository implements UserRepository {
 
 /** Image bytes in a Map; `files` is what a test inspects to prove nothing was left behind. */
 export class InMemoryImageStore implements ImageStore {
+  readonly kind = 'file';
   readonly files = new Map<string, Buffer>();
   readonly modifiedAt = new Date();
+
+  keyFor(filename: string): string {
+    return filename;
+  }
+
+  async ping(): Promise<void> {}
 
   async put(filename: string, bytes: Uint8Array): Promise<void> {
     this.files.set(filename, Buffer.from(bytes));
@@ -145,6 +183,11 @@ export class InMemoryImageStore implements ImageStore {
   async removeTemporary(): Promise<boolean> {
     return false;
   }
+}
+
+/** The storage door over one in-memory store, as services receive it. */
+export function inMemoryStorage(store: InMemoryImageStore = new InMemoryImageStore()): ImageStorage {
+  return new ImageStorage([store], 'file');
 }
 
 /** Bytes that start like a PNG and differ per prompt; enough for services, which never decode them. */

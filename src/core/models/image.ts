@@ -79,6 +79,10 @@ const Timestamp = (description: string) =>
 // serialises a type list with a typeof check, but an anyOf by running Ajv on the value, per field.
 const NullableString = (description: string) => Type.Unsafe<string | null>({ type: ['string', 'null'], description });
 
+/** Which store holds an image's bytes: the local file store or the S3 bucket (IMAGE_STORE). */
+export const ImageStoreKindSchema = Type.Union([Type.Literal('file'), Type.Literal('s3')]);
+export type ImageStoreKind = Static<typeof ImageStoreKindSchema>;
+
 /**
  * The one shape of a stored image, in the wire and column spelling (snake_case). Every other shape
  * is derived from it: the detail a client sees, the insert input, the content info. The data layer
@@ -93,6 +97,8 @@ export const StoredImageSchema = Type.Object({
   content_type: Type.String({ description: 'Media type of the bytes', examples: ['image/png'] }),
   byte_size: Type.Integer({ minimum: 0, description: 'Size of the bytes' }),
   sha256: Type.String({ description: 'Hex SHA-256 of the bytes; the strong ETag of the content' }),
+  object_store: ImageStoreKindSchema,
+  object_key: Type.String({ description: 'Where the bytes are in that store: the file name, or the S3 key with its prefix' }),
   model: NullableString('Model that generated the image (`local` for the built-in generator)'),
   size: NullableString('Pixel size as WIDTHxHEIGHT'),
   revised_prompt: NullableString('Prompt as rewritten by the provider, when it reports one'),
@@ -104,22 +110,31 @@ export const StoredImageSchema = Type.Object({
 });
 export type StoredImage = Static<typeof StoredImageSchema>;
 
-/** The wire detail (GET /image/{guid}, list items, create and update answers): the stored image without its hash. */
-export const ImageDetailSchema = Type.Omit(StoredImageSchema, ['sha256'], { $id: 'ImageDetail' });
+/**
+ * The wire detail (GET /image/{guid}, list items, create and update answers): the stored image without
+ * its hash (only the content's ETag carries it) and without where its bytes are (an operator's concern).
+ */
+export const ImageDetailSchema = Type.Omit(StoredImageSchema, ['sha256', 'object_store', 'object_key'], { $id: 'ImageDetail' });
 export type ImageDetail = Static<typeof ImageDetailSchema>;
 
-/** The detail of a stored image: everything but the hash, which only the content's ETag carries. */
+/** The detail of a stored image: everything but the hash and the bytes' location. */
 export function imageDetailOf(image: StoredImage): ImageDetail {
-  const { sha256: _hash, ...detail } = image;
+  const { sha256: _hash, object_store: _store, object_key: _key, ...detail } = image;
   return detail;
 }
+
+/** Where one image's bytes are: the store a row names and the key within it. */
+export const ObjectLocationSchema = Type.Pick(StoredImageSchema, ['object_store', 'object_key']);
+export type ObjectLocation = Static<typeof ObjectLocationSchema>;
 
 /** What a repository inserts for a new image: `updated_at` starts equal to `created_at`. */
 export const NewImageSchema = Type.Omit(StoredImageSchema, ['updated_at']);
 export type NewImage = Static<typeof NewImageSchema>;
 
 /** What a content request needs before any byte is read (validators, length, media type). */
-export const ContentInfoSchema = Type.Pick(StoredImageSchema, ['guid', 'filename', 'content_type', 'byte_size', 'sha256', 'created_at']);
+export const ContentInfoSchema = Type.Pick(StoredImageSchema, [
+  'guid', 'filename', 'content_type', 'byte_size', 'sha256', 'created_at', 'object_store', 'object_key',
+]);
 export type ContentInfo = Static<typeof ContentInfoSchema>;
 
 export const ImageListSchema = Type.Array(Type.Ref('ImageDetail'), { $id: 'ImageList' });

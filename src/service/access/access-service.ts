@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AuthenticationError, DataValidationError, RecordNotFoundError } from '../../core/errors.js';
+import { AuthenticationError, ConstraintViolationError, DataValidationError, RecordNotFoundError } from '../../core/errors.js';
 import { USERNAME_PATTERN, type User } from '../../core/models/user.js';
 import type { UserRepository } from '../../data/user-repository.js';
 import type { ApiKeyService } from './api-key-service.js';
@@ -184,11 +184,18 @@ export class AccessService {
   /**
    * On first start (no users at all) creates `admin`, with the given password or a random one.
    * Returns the generated password so the caller can hand it to the operator; never logged here.
+   * Several instances starting at once on one database may all see no users: the one whose insert
+   * wins creates `admin`, the others find it taken and carry on (created: false).
    */
   async ensureInitialAdmin(password: string | undefined): Promise<{ created: boolean; generatedPassword?: string }> {
     if ((await this.#users.count()) > 0) return { created: false };
     const generated = password === undefined ? randomBytes(18).toString('base64url') : undefined;
-    await this.addUser('admin', password ?? generated!, { isAdmin: true });
+    try {
+      await this.addUser('admin', password ?? generated!, { isAdmin: true });
+    } catch (error) {
+      if (error instanceof ConstraintViolationError) return { created: false };
+      throw error;
+    }
     return generated === undefined ? { created: true } : { created: true, generatedPassword: generated };
   }
 }

@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { imageDetailOf, type ImageDetail, type StoredImage } from '../../core/models/image.js';
+import { imageDetailOf, type ImageDetail, type ObjectLocation, type StoredImage } from '../../core/models/image.js';
 import type { User } from '../../core/models/user.js';
 import { silentLogger, type ServiceLogger } from '../../core/service-logger.js';
 import type { ImageRepository } from '../../data/image-repository.js';
 import { resolveImageOptions, type ImageGenerator, type ImageOptions, type ModelPolicy, type EndUserIds } from '../generation/index.js';
 import type { MeteringService, Reservation } from '../metering/index.js';
-import type { ImageStore } from '../storage/index.js';
+import type { ImageStorage } from '../storage/index.js';
 import type { CreateImageCommand, UpdateTagsCommand } from './image-commands.js';
 import { findImage, imageNotFound } from './image-lookup.js';
 import { assertMayModifyImage } from './image-permissions.js';
@@ -15,7 +15,8 @@ const LOCAL_POLICY: ModelPolicy = { defaultModel: 'local', allowedModels: ['loca
 
 export interface PrivateImageServiceDeps {
   images: ImageRepository;
-  store: ImageStore;
+  /** Writes go to the configured store; deletes to the store each row names. */
+  storage: ImageStorage;
   generator: ImageGenerator;
   /** Which models a create may name, and the default (OPENAI_IMAGE_MODEL, OPENAI_IMAGE_MODELS). */
   models?: ModelPolicy;
@@ -30,7 +31,7 @@ export interface PrivateImageServiceDeps {
 /** Writes to the catalogue, on behalf of an authenticated user. */
 export class PrivateImageService {
   readonly #images: ImageRepository;
-  readonly #store: ImageStore;
+  readonly #storage: ImageStorage;
   readonly #generator: ImageGenerator;
   readonly #models: ModelPolicy;
   readonly #metering: MeteringService | undefined;
@@ -40,7 +41,7 @@ export class PrivateImageService {
 
   constructor(deps: PrivateImageServiceDeps) {
     this.#images = deps.images;
-    this.#store = deps.store;
+    this.#storage = deps.storage;
     this.#generator = deps.generator;
     this.#models = deps.models ?? LOCAL_POLICY;
     this.#metering = deps.metering;
@@ -52,11 +53,13 @@ export class PrivateImageService {
   /**
    * POST /image (and any route that creates one image for a user): checks the options for the chosen
    * model, holds the worst-case cost against the author's quotas, generates, settles the real cost
-   * into the usage ledger, stores the bytes, then commits the row. The bytes are durable before the
-   * row exists, and removed again if the row cannot be written: never a row without its bytes.
+   * into the usage ledger, stores the bytes, then commits the row naming where they are (store and
+   * key). The store has acknowledged the bytes before the row exists, and they are removed again if
+   * the row cannot be written: never a row without its bytes.
    * @param at JSON Pointer of the object holding the options, for the paths of refusals (`/body`).
    * @throws DataValidationError (400) for options the model does not take, before anything is held or
-   *   called; QuotaExceededError (429); whatever the generator throws (422/502/503/504); DBConnectionError (503)
+   *   called; QuotaExceededError (429); whatever the generator throws (422/502/503/504); ObjectStoreUnavailableError (503, no row
+   *   written); DBConnectionError (503)
    */
   async create(author: User, command: CreateImageCommand, at = '/body'): Promise<ImageDetail> {
     const options = resolveImageOptions(command.options, command.prompt, this.#models, at);
@@ -71,7 +74,7 @@ export class PrivateImageService {
       await this.#metering!.settle(reservation, { guid, model: options.model, size, quality: image.quality ?? options.quality, usage: image.usage });
     }
     const filename = `${guid}.${image.extension}`;
-    await this.#store.put(filename, image.bytes);
+    const location = await this.#storage.put(filename, image.bytes);
     try {
       const stored = await this.#images.insert({
         guid,
@@ -82,6 +85,7 @@ export class PrivateImageService {
         content_type: image.contentType,
         byte_size: image.bytes.length,
         sha256: createHash('sha256').update(image.bytes).digest('hex'),
+        ...location,
         model: image.model,
         size,
         revised_prompt: image.revisedPrompt,
@@ -92,7 +96,7 @@ export class PrivateImageService {
       });
       return imageDetailOf(stored);
     } catch (error) {
-      await this.#removeQuietly(filename);
+      await this.#removeQuietly(location);
       throw error;
     }
   }
@@ -136,7 +140,7 @@ export class PrivateImageService {
   async delete(actor: User, guid: string): Promise<void> {
     const current = await this.#findModifiable(actor, guid);
     if (!(await this.#images.deleteByGuid(current.guid))) throw imageNotFound(guid);
-    await this.#removeQuietly(current.filename);
+    await this.#removeQuietly(current);
   }
 
   async #findModifiable(actor: User, guid: string): Promise<StoredImage> {
@@ -150,11 +154,12 @@ export class PrivateImageService {
     return new Date(Math.max(now, Date.parse(previous) + 1)).toISOString();
   }
 
-  async #removeQuietly(filename: string): Promise<void> {
+  async #removeQuietly({ object_store, object_key }: ObjectLocation): Promise<void> {
+    const where = { store: object_store, key: object_key };
     try {
-      if (!(await this.#store.remove(filename))) this.#log.warn({ filename }, 'image bytes were already missing from the store');
+      if (!(await this.#storage.remove({ object_store, object_key }))) this.#log.warn(where, 'image bytes were already missing from the store');
     } catch (error) {
-      this.#log.warn({ err: error, filename }, 'could not remove image bytes; the orphan sweep will');
+      this.#log.warn({ err: error, ...where }, 'could not remove image bytes; the orphan sweep will');
     }
   }
 }

@@ -10,7 +10,7 @@ import {
   type ImagePage,
 } from '../../core/models/image.js';
 import type { ImageRepository } from '../../data/image-repository.js';
-import type { ByteRange, ImageStore } from '../storage/index.js';
+import type { ByteRange, ImageStorage } from '../storage/index.js';
 import { normaliseTags } from './image-commands.js';
 import { findImage } from './image-lookup.js';
 import { decodeCursor, encodeCursor } from './listing-cursor.js';
@@ -19,7 +19,7 @@ import { decodeCursor, encodeCursor } from './listing-cursor.js';
 export class PublicImageService {
   constructor(
     private readonly images: ImageRepository,
-    private readonly store: ImageStore,
+    private readonly storage: ImageStorage,
   ) {}
 
   /** GET /image/{guid}. @throws RecordNotFoundError (404) for a guid that names no image. */
@@ -41,19 +41,32 @@ export class PublicImageService {
 
   /** What GET/HEAD /image/{guid}/content answer from before any byte is read. @throws RecordNotFoundError */
   async getContentInfo(guid: string): Promise<ContentInfo> {
-    const { guid: stored, filename, content_type, byte_size, sha256, created_at } = await findImage(this.images, guid);
-    return { guid: stored, filename, content_type, byte_size, sha256, created_at };
+    const { guid: stored, filename, content_type, byte_size, sha256, created_at, object_store, object_key } = await findImage(this.images, guid);
+    return { guid: stored, filename, content_type, byte_size, sha256, created_at, object_store, object_key };
   }
 
-  /** Streams the bytes (or one range of them). @throws InternalServerError when a row's bytes are missing. */
+  /**
+   * Streams the bytes (or one range of them) from the store the row names, as they arrive.
+   * @throws InternalServerError when a row's bytes are missing; ObjectStoreUnavailableError (503) when
+   * the store is down or slower than STORE_TIMEOUT_MS
+   */
   async openContent(info: ContentInfo, range?: ByteRange): Promise<Readable> {
-    const stream = await this.store.open(info.filename, range);
+    const stream = await this.storage.open(info, range);
     if (stream === undefined) {
-      // The client gets the generic 5xx detail; which file is missing is for the operator's log.
+      // The client gets the generic 5xx detail; which object is missing is for the operator's log.
       throw new InternalServerError('An unexpected error occurred', {
-        cause: new Error(`the bytes of image ${info.guid} (${info.filename}) are missing from the store`),
+        cause: new Error(`the bytes of image ${info.guid} (${info.object_store}:${info.object_key}) are missing from the store`),
       });
     }
     return stream;
+  }
+
+  /**
+   * A presigned GET URL for the image's bytes, minted for this request and never stored; undefined
+   * when the row's store cannot mint one (the file store), and the caller streams instead.
+   * @param options.expiresInSeconds PRESIGN_EXPIRES_SECONDS
+   */
+  async presignContent(info: ContentInfo, options: { expiresInSeconds: number; cacheControl: string }): Promise<string | undefined> {
+    return this.storage.presignGet(info, { ...options, contentType: info.content_type });
   }
 }

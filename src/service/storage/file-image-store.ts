@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, opendir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir, open, opendir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ByteRange, ImageStore, StoredFile, StoredTemporary } from './image-store.js';
@@ -13,11 +14,26 @@ function isMissing(error: unknown): boolean {
   return (error as { code?: unknown }).code === 'ENOENT';
 }
 
-/** Images as files in one directory; writes go to a temp file, are fsynced, then renamed into place. */
+/**
+ * Images as files in one directory (IMAGE_DIR); the key is the filename. Writes go to a temp file, are
+ * fsynced, then renamed into place. For one instance only: other machines cannot see these files.
+ */
 export class FileImageStore implements ImageStore {
+  readonly kind = 'file';
   #ready: Promise<unknown> | undefined;
 
   constructor(private readonly dir: string) {}
+
+  keyFor(filename: string): string {
+    this.#path(filename);
+    return filename;
+  }
+
+  /** The directory exists (it is created on first use) and this process may write to it. */
+  async ping(): Promise<void> {
+    await this.#ensureDir();
+    await access(this.dir, fsConstants.W_OK);
+  }
 
   #path(filename: string): string {
     if (!SAFE_NAME.test(filename) || filename.startsWith(TEMP_PREFIX)) throw new Error(`unsafe image filename: ${filename}`);

@@ -33,7 +33,21 @@ function singleValued(headers: FastifyRequest['headers']) {
   };
 }
 
-async function sendContent(service: PublicImageService, info: ContentInfo, request: FastifyRequest, reply: FastifyReply) {
+/** How GET /image/{guid}/content hands out bytes: CONTENT_DELIVERY and PRESIGN_EXPIRES_SECONDS. */
+export interface ContentDeliveryOptions {
+  mode: 'stream' | 'redirect';
+  presignExpiresSeconds: number;
+}
+
+const STREAM: ContentDeliveryOptions = { mode: 'stream', presignExpiresSeconds: 300 };
+
+async function sendContent(
+  service: PublicImageService,
+  info: ContentInfo,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  delivery: ContentDeliveryOptions,
+) {
   const etag = entityTag(info.sha256);
   const lastModified = new Date(info.created_at);
   const headers = singleValued(request.headers);
@@ -49,8 +63,14 @@ async function sendContent(service: PublicImageService, info: ContentInfo, reque
     reply.header('content-range', `bytes */${info.byte_size}`);
     throw new RangeNotSatisfiableError(`The image has ${info.byte_size} bytes; the requested range lies outside them`);
   }
-  // Opened before any header commits to success, so a missing file is a plain 500. HEAD and 304
-  // answer from the row alone and never touch the bytes.
+  if (delivery.mode === 'redirect' && !notModified && request.method === 'GET') {
+    // Minted after the lookup, so only existing images get a URL, and never stored. The object's own
+    // answer carries the immutable caching; the redirect itself must not outlive the URL's signature.
+    const url = await service.presignContent(info, { expiresInSeconds: delivery.presignExpiresSeconds, cacheControl: IMMUTABLE });
+    if (url !== undefined) return reply.code(302).header('location', url).header('cache-control', 'no-store').send();
+  }
+  // Opened before any header commits to success, so a missing object is a plain 500 and an unreachable
+  // store a 503. HEAD and 304 answer from the row alone and never touch the bytes.
   const bytes = notModified || request.method === 'HEAD'
     ? undefined
     : await service.openContent(info, range.kind === 'range' ? range.range : undefined);
@@ -68,9 +88,13 @@ async function sendContent(service: PublicImageService, info: ContentInfo, reque
 }
 
 /** GET /image, /image/{guid}, /image/{guid}/content: public and read-only. */
-export async function publicImageRoutes(instance: FastifyInstance, opts: { images: PublicImageService }) {
+export async function publicImageRoutes(
+  instance: FastifyInstance,
+  opts: { images: PublicImageService; contentDelivery?: ContentDeliveryOptions },
+) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { images } = opts;
+  const delivery = opts.contentDelivery ?? STREAM;
 
   app.get(
     '/',
@@ -122,10 +146,14 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
       404: problem('No image has this guid'),
       416: problem('The range lies outside the image'),
       ...problemResponses,
+      503: problem(
+        'The database or the object store holding the bytes is unavailable or slower than STORE_TIMEOUT_MS ' +
+          '(`DBConnectionError`, `ObjectStoreUnavailableError`); retry after `Retry-After` seconds',
+      ),
     },
   };
   const contentHandler = async (request: FastifyRequest<{ Params: { guid: string } }>, reply: FastifyReply) =>
-    sendContent(images, await images.getContentInfo(request.params.guid), request, reply);
+    sendContent(images, await images.getContentInfo(request.params.guid), request, reply, delivery);
 
   // HEAD is its own route: Fastify's automatic HEAD route would set Content-Length to the length of
   // the (empty) payload instead of the image's.
@@ -144,11 +172,21 @@ export async function publicImageRoutes(instance: FastifyInstance, opts: { image
       exposeHeadRoute: false,
       schema: {
         ...contentSchema,
+        response: {
+          ...contentSchema.response,
+          302: {
+            description:
+              'Only with `CONTENT_DELIVERY=redirect` and bytes in S3: `Location` is a presigned URL of the object, ' +
+              'minted for this request and valid `PRESIGN_EXPIRES_SECONDS`; `Cache-Control: no-store`',
+          },
+        },
         operationId: 'getImageContent',
         summary: "The image's bytes",
         description:
           'Served like a CDN origin: strong `ETag`, `Last-Modified`, `Cache-Control: immutable`, conditional ' +
-          'requests (304), `HEAD`, and single `Range` requests (206/416).',
+          'requests (304), `HEAD`, and single `Range` requests (206/416), streamed from the store the image ' +
+          'is kept in. With `CONTENT_DELIVERY=redirect`, a GET for bytes kept in S3 that is not answered 304 ' +
+          'is answered 302 to a presigned URL instead.',
       },
     },
     contentHandler,

@@ -148,6 +148,14 @@ describe('AccessService.ensureInitialAdmin', () => {
     await expect(fresh.authenticate(CLIENT, { scheme: 'basic', username: 'admin', password: 'configured admin secret' })).resolves.toMatchObject({ is_admin: true });
   });
 
+  it('lets one of several instances starting at once create admin, and the others carry on', async () => {
+    const shared = new InMemoryUserRepository();
+    // Every instance counts no users before any of them inserts.
+    const results = await Promise.all([1, 2, 3].map(() => accessServiceOver(shared).ensureInitialAdmin('configured admin secret')));
+    expect(results.filter((result) => result.created)).toHaveLength(1);
+    expect(await shared.count()).toBe(1);
+  });
+
   it('creates nothing when any user exists', async () => {
     expect(await service.ensureInitialAdmin(undefined)).toEqual({ created: false });
     expect((await service.listUsers()).map((u) => u.username)).toEqual(['alice']);

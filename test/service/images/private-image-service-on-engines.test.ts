@@ -8,7 +8,7 @@ import { SqlImageRepository, type ImageRepository } from '../../../src/data/imag
 import { migrate } from '../../../src/data/migrator.js';
 import { LocalImageGenerator } from '../../../src/service/generation/index.js';
 import { createImageCommand, PrivateImageService } from '../../../src/service/images/index.js';
-import { FileImageStore } from '../../../src/service/storage/index.js';
+import { FileImageStore, ImageStorage } from '../../../src/service/storage/index.js';
 import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../../support/engines.js';
 import { makeImageInput, PNG_SIGNATURE } from '../../support/factories.js';
 
@@ -33,7 +33,7 @@ describeEachEngine((engine) => {
   afterAll(() => e.close());
 
   const service = (images: ImageRepository = repo) =>
-    new PrivateImageService({ images, store: new FileImageStore(imageDir), generator });
+    new PrivateImageService({ images, storage: new ImageStorage([new FileImageStore(imageDir)], 'file'), generator });
 
   async function storedFiles(): Promise<string[]> {
     return (await readdir(imageDir)).sort();

@@ -13,7 +13,7 @@ import { LocalImageGenerator } from '../../../src/service/generation/index.js';
 import type { ImageStore } from '../../../src/service/storage/index.js';
 import { createImageCommand, PrivateImageService, PublicImageService, updateTagsCommand } from '../../../src/service/images/index.js';
 import type { ServiceLogger } from '../../../src/core/service-logger.js';
-import { FileImageStore } from '../../../src/service/storage/index.js';
+import { FileImageStore, ImageStorage } from '../../../src/service/storage/index.js';
 import { makeImageInput } from '../../support/factories.js';
 
 const alice: User = { username: 'alice', is_admin: false, created_at: '2026-01-01T00:00:00.000Z' };
@@ -38,7 +38,10 @@ function recordingLogger(lines: LogLine[]): ServiceLogger {
 
 /** The real file store, except that removing bytes fails the way a busy or read-only disk would. */
 class RemoveFailingStore implements ImageStore {
+  readonly kind = 'file';
   constructor(private readonly inner: FileImageStore) {}
+  keyFor = (filename: string) => this.inner.keyFor(filename);
+  ping = () => this.inner.ping();
   put = (filename: string, bytes: Uint8Array) => this.inner.put(filename, bytes);
   open: ImageStore['open'] = (filename, range) => this.inner.open(filename, range);
   stat = (filename: string) => this.inner.stat(filename);
@@ -60,7 +63,7 @@ let logs: LogLine[];
 function service(store: ImageStore = files): PrivateImageService {
   return new PrivateImageService({
     images,
-    store,
+    storage: new ImageStorage([store], 'file'),
     generator: new LocalImageGenerator({ width: 64, height: 64 }),
     log: recordingLogger(logs),
     now: () => clock,
@@ -143,7 +146,7 @@ describe('PrivateImageService.updateTags', () => {
   it('moves the image from the old tag filter to the new one', async () => {
     const created = await service().create(alice, createImageCommand(makeImageInput({ tags: ['old'] })));
     await service().updateTags(alice, created.guid, updateTagsCommand({ tags: ['new'] }));
-    const reader = new PublicImageService(images, files);
+    const reader = new PublicImageService(images, new ImageStorage([files], 'file'));
     expect((await reader.list({ tag: 'new' })).images.map((i) => i.guid)).toEqual([created.guid]);
     expect((await reader.list({ tag: 'old' })).images).toEqual([]);
   });
@@ -186,11 +189,11 @@ describe('PrivateImageService.delete', () => {
     await expect(service(new RemoveFailingStore(files)).delete(alice, created.guid)).resolves.toBeUndefined();
     expect(await images.findByGuid(created.guid)).toBeUndefined();
     expect(logs).toEqual([
-      expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ filename: created.filename }) }),
+      expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ store: 'file', key: created.filename }) }),
     ]);
     // The bytes stay behind as an orphan: no row claims them, so the sweep may take them.
     expect(await files.stat(created.filename)).toBeDefined();
-    expect(await images.existingFilenames([created.filename])).toEqual(new Set());
+    expect(await images.existingObjectKeys('file', [created.filename])).toEqual(new Set());
   });
 
   it('logs a warning when the bytes were already missing, and still deletes the row', async () => {
@@ -198,14 +201,14 @@ describe('PrivateImageService.delete', () => {
     await files.remove(created.filename);
     await service().delete(alice, created.guid);
     expect(await images.findByGuid(created.guid)).toBeUndefined();
-    expect(logs).toEqual([expect.objectContaining({ level: 'warn', obj: { filename: created.filename } })]);
+    expect(logs).toEqual([expect.objectContaining({ level: 'warn', obj: { store: 'file', key: created.filename } })]);
   });
 
   it('leaves the other images alone', async () => {
     const keep = await service().create(alice, createImageCommand(makeImageInput({ tags: ['shared'] })));
     const drop = await service().create(alice, createImageCommand(makeImageInput({ tags: ['shared'] })));
     await service().delete(alice, drop.guid);
-    const reader = new PublicImageService(images, files);
+    const reader = new PublicImageService(images, new ImageStorage([files], 'file'));
     expect((await reader.list({ tag: 'shared' })).images.map((i) => i.guid)).toEqual([keep.guid]);
     expect(await files.stat(keep.filename)).toBeDefined();
   });

@@ -4,7 +4,7 @@ import { ConstraintViolationError, ImageGenerationError } from '../../../src/cor
 import type { User } from '../../../src/core/models/user.js';
 import { createImageCommand, PrivateImageService, type CreateImageCommand } from '../../../src/service/images/index.js';
 import { makeImageInput } from '../../support/factories.js';
-import { fakePngBytes, FakeImageGenerator, InMemoryImageRepository, InMemoryImageStore } from '../../support/fakes.js';
+import { fakePngBytes, FakeImageGenerator, InMemoryImageRepository, InMemoryImageStore, inMemoryStorage } from '../../support/fakes.js';
 
 const alice: User = { username: 'alice', is_admin: false, created_at: '2026-01-01T00:00:00.000Z' };
 const NOW = new Date('2026-11-25T09:30:00.123Z');
@@ -18,7 +18,7 @@ beforeEach(() => {
   images = new InMemoryImageRepository();
   store = new InMemoryImageStore();
   generator = new FakeImageGenerator();
-  service = new PrivateImageService({ images, store, generator, now: () => NOW });
+  service = new PrivateImageService({ images, storage: inMemoryStorage(store), generator, now: () => NOW });
 });
 
 /** A create command, as the edge makes it from a valid body. */
@@ -34,10 +34,12 @@ describe('PrivateImageService.create', () => {
     expect(images.records.get(detail.guid)?.tags).toEqual(['autumn', 'forest', 'fox']);
   });
 
-  it('answers the detail of what it stored, without the hash', async () => {
+  it('answers the detail of what it stored, without the hash or where the bytes are', async () => {
     const detail = await service.create(alice, command());
-    const { sha256, ...stored } = images.records.get(detail.guid)!;
+    const { sha256, object_store, object_key, ...stored } = images.records.get(detail.guid)!;
     expect(sha256).toMatch(/^[0-9a-f]{64}$/);
+    // The row names the store the bytes went to and their key there.
+    expect({ object_store, object_key }).toEqual({ object_store: 'file', object_key: detail.filename });
     expect(detail).toEqual(stored);
   });
 

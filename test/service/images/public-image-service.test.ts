@@ -4,7 +4,7 @@ import { BadRequestError, InternalServerError, RecordNotFoundError } from '../..
 import { PublicImageService } from '../../../src/service/images/index.js';
 import { encodeCursor } from '../../../src/service/images/index.js';
 import { makeNewImage } from '../../support/factories.js';
-import { InMemoryImageRepository, InMemoryImageStore } from '../../support/fakes.js';
+import { InMemoryImageRepository, InMemoryImageStore, inMemoryStorage } from '../../support/fakes.js';
 
 let images: InMemoryImageRepository;
 let store: InMemoryImageStore;
@@ -13,7 +13,7 @@ let service: PublicImageService;
 beforeEach(() => {
   images = new InMemoryImageRepository();
   store = new InMemoryImageStore();
-  service = new PublicImageService(images, store);
+  service = new PublicImageService(images, inMemoryStorage(store));
 });
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -119,6 +119,8 @@ describe('PublicImageService content', () => {
       byte_size: 6,
       sha256: record.sha256,
       created_at: record.created_at,
+      object_store: 'file',
+      object_key: record.filename,
     });
     expect((await readAll(await service.openContent(info))).toString()).toBe('abcdef');
     expect((await readAll(await service.openContent(info, { start: 1, end: 3 }))).toString()).toBe('bcd');
