@@ -1,7 +1,8 @@
 /**
  * The ceiling for this machine: a bare node:http server answering pixyproxy's own bodies (an image's
- * detail, a 50-image page, the 1 MiB PNG, its 304) from memory, with no routing, validation, database,
- * logging or file I/O. Started by bench/run.ts as a child process; prints its port on stdout.
+ * detail, a 50-image page, the 64 KiB and 1 MiB PNGs, their 304s) from memory, with no routing,
+ * validation, database, logging or file I/O. Started by bench/run.ts as a child process; prints its
+ * port on stdout. BENCH_CONTENT is JSON: `[{ guid, file, etag }]`.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -9,19 +10,24 @@ import type { AddressInfo } from 'node:net';
 
 const detail = readFileSync(process.env['BENCH_DETAIL_FILE']!);
 const list = readFileSync(process.env['BENCH_LIST_FILE']!);
-const png = readFileSync(process.env['BENCH_PNG_FILE']!);
-const etag = process.env['BENCH_ETAG']!;
+const contents = new Map(
+  (JSON.parse(process.env['BENCH_CONTENT']!) as { guid: string; file: string; etag: string }[]).map((c) => [
+    `/image/${c.guid}/content`,
+    { bytes: readFileSync(c.file), etag: c.etag },
+  ]),
+);
 
 const server = createServer((request, response) => {
   const url = request.url ?? '/';
-  if (url.endsWith('/content')) {
-    if (request.headers['if-none-match'] === etag) {
-      response.writeHead(304, { etag });
+  const content = contents.get(url);
+  if (content !== undefined) {
+    if (request.headers['if-none-match'] === content.etag) {
+      response.writeHead(304, { etag: content.etag });
       response.end();
       return;
     }
-    response.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, etag });
-    response.end(png);
+    response.writeHead(200, { 'content-type': 'image/png', 'content-length': content.bytes.length, etag: content.etag });
+    response.end(content.bytes);
     return;
   }
   const body = url.startsWith('/image?') || url === '/image' ? list : detail;

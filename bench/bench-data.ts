@@ -7,19 +7,32 @@ import type { DatabaseConfig } from '../src/core/config.js';
 import { SqlImageRepository } from '../src/data/image-repository.js';
 import { migrate } from '../src/data/migrator.js';
 import { openDatabase } from '../src/data/open-database.js';
-import { PrivateImageService } from '../src/service/images/index.js';
+import { fromSqlTime } from '../src/data/sql-time.js';
+import { encodeCursor, PrivateImageService } from '../src/service/images/index.js';
 import { FileImageStore, ImageStorage } from '../src/service/storage/index.js';
+
+/** A real image whose bytes are in the store. */
+export interface BenchContent {
+  guid: string;
+  etag: string;
+  bytes: Buffer;
+}
 
 /** What the cases need to know about a prepared database. */
 export interface BenchData {
   /** Environment that points `pixyproxy serve` at this database and image directory. */
   env: Record<string, string>;
   rows: number;
-  /** Guids of synthetic rows, for the detail case. */
+  /** Guids of synthetic rows spread evenly over the catalogue, for the detail case. */
   guids: string[];
-  /** The one real image, with its bytes in the store: a 1 MiB noise PNG. */
-  content?: { guid: string; etag: string; bytes: Buffer };
+  /** `after` cursors of those rows, each followed by a full page, for the cursor case. */
+  cursors: string[];
+  /** The real images (rebuilt catalogues only): 64 KiB and 1 MiB noise PNGs. */
+  content?: { small: BenchContent; large: BenchContent };
 }
+
+/** Side of an RGB noise PNG of about 64 KiB (148 x 148 x 3 bytes of pixels). */
+const SIXTY_FOUR_KIB_SIDE = 148;
 
 export const BENCH_ADMIN_PASSWORD = 'bench-admin-password';
 
@@ -43,24 +56,42 @@ async function countRows(database: DatabaseConfig): Promise<number> {
   }
 }
 
-async function sampleGuids(database: DatabaseConfig, limit: number): Promise<string[]> {
+/**
+ * `count` synthetic rows spread evenly over the catalogue (every n-th id), newest last, skipping the
+ * oldest page so that a page after each of them is full.
+ */
+async function sampleRows(database: DatabaseConfig, rows: number, count: number): Promise<{ guids: string[]; cursors: string[] }> {
   const db = await openDatabase(database);
   try {
-    const rows = await db.all<{ guid: string }>("SELECT guid FROM image WHERE model = 'synthetic' ORDER BY id LIMIT :limit", { limit });
-    return rows.map((row) => row.guid);
+    const step = Math.max(1, Math.floor(rows / count));
+    const sample = await db.all<{ guid: string; created_at: string | Date }>(
+      "SELECT guid, created_at FROM image WHERE model = 'synthetic' AND id > 100 AND id % :step = 0 ORDER BY id LIMIT :limit",
+      { step, limit: count },
+    );
+    return {
+      guids: sample.map((row) => row.guid),
+      cursors: sample.map((row) => encodeCursor({ createdAt: fromSqlTime(row.created_at), guid: row.guid })),
+    };
   } finally {
     await db.close();
   }
 }
 
-/** Adds the 1 MiB image through the real create path (store put + fsync, then the row). */
-async function addContentImage(database: DatabaseConfig, imageDir: string): Promise<NonNullable<BenchData['content']>> {
-  const bytes = noisePng(ONE_MIB_SIDE, ONE_MIB_SIDE, 'bench content');
+/** Adds the two images through the real create path (store put + fsync, then the row). */
+async function addContentImages(database: DatabaseConfig, imageDir: string): Promise<NonNullable<BenchData['content']>> {
+  return {
+    small: await addContentImage(database, imageDir, noisePng(SIXTY_FOUR_KIB_SIDE, SIXTY_FOUR_KIB_SIDE, 'bench content 64k')),
+    large: await addContentImage(database, imageDir, noisePng(ONE_MIB_SIDE, ONE_MIB_SIDE, 'bench content')),
+  };
+}
+
+async function addContentImage(database: DatabaseConfig, imageDir: string, bytes: Buffer): Promise<BenchContent> {
+  const side = bytes.readUInt32BE(16); // IHDR width
   const db = await openDatabase(database);
   try {
     const generator = {
       name: 'noise',
-      generate: async () => ({ bytes, contentType: 'image/png' as const, extension: 'png' as const, width: ONE_MIB_SIDE, height: ONE_MIB_SIDE, model: 'noise', revisedPrompt: null, quality: null, background: null, outputFormat: 'png' as const, usage: null }),
+      generate: async () => ({ bytes, contentType: 'image/png' as const, extension: 'png' as const, width: side, height: side, model: 'noise', revisedPrompt: null, quality: null, background: null, outputFormat: 'png' as const, usage: null }),
     };
     const service = new PrivateImageService({ images: new SqlImageRepository(db), storage: new ImageStorage([new FileImageStore(imageDir)], 'file'), generator });
     const author = { username: 'admin', is_admin: true, created_at: new Date().toISOString() };
@@ -93,11 +124,11 @@ export async function prepareData(options: {
     const report = await fillImages(database, rows - have);
     options.log(`  filled in ${report.seconds.toFixed(1)} s`);
   }
-  const content = options.reuse ? undefined : await addContentImage(database, join(dir, 'images'));
+  const content = options.reuse ? undefined : await addContentImages(database, join(dir, 'images'));
   return {
     env: serverEnv(database, options.databaseUrl, dir),
     rows,
-    guids: await sampleGuids(database, 1000),
+    ...(await sampleRows(database, rows, 1000)),
     ...(content && { content }),
   };
 }

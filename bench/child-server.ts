@@ -13,6 +13,10 @@ export interface ChildServer {
   peakRssMiB(): Promise<number>;
   /** Resident set size now (VmRSS), in MiB. */
   rssMiB(): Promise<number>;
+  /** CPU time used so far by the whole process (all threads), in seconds. */
+  cpuSeconds(): Promise<number>;
+  /** Milliseconds from spawning the process to its first 200 on `/health` (pixyproxy only). */
+  coldStartMs?: number;
   stop(): Promise<void>;
 }
 
@@ -38,6 +42,26 @@ async function memory(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
   return kib === undefined ? Number.NaN : Number(kib) / 1024;
 }
 
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / (await clockTicksPerSecond());
+}
+
+let clockTicks: number | undefined;
+
+/** USER_HZ, the unit of utime/stime in /proc/PID/stat (almost always 100). */
+export async function clockTicksPerSecond(): Promise<number> {
+  clockTicks ??= await promisify(execFile)('getconf', ['CLK_TCK']).then(({ stdout }) => Number(stdout.trim()) || 100, () => 100);
+  return clockTicks;
+}
+
+function probes(pid: number) {
+  return { pid, peakRssMiB: () => memory(pid, 'VmHWM'), rssMiB: () => memory(pid, 'VmRSS'), cpuSeconds: () => cpuSeconds(pid) };
+}
+
+/** Polls `url` until it answers 200; every 5 ms, so the cold-start time is that precise. */
 async function waitUntilUp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -49,7 +73,7 @@ async function waitUntilUp(url: string, child: ChildProcess, timeoutMs: number):
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`server at ${url} did not come up in ${timeoutMs} ms`);
 }
@@ -70,7 +94,8 @@ function stopper(child: ChildProcess): () => Promise<void> {
 /** pixyproxy's real CLI (`serve`), compiled as `npm start` runs it, its log lines going to /dev/null. */
 export async function startPixyproxy(env: Record<string, string>, nodeFlags: string[] = [], distDir = 'dist'): Promise<ChildServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeFlags, join(distDir, 'cli.js'), 'serve'], {
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, [...nodeFlags, join(distDir, 'cli', 'pixyproxy.js'), 'serve'], {
     env: {
       ...process.env,
       // The bench measures how fast creates are served, not the per-user cost limit (30 a minute by default).
@@ -84,7 +109,7 @@ export async function startPixyproxy(env: Record<string, string>, nodeFlags: str
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilUp(`${url}/health`, child, 60_000);
-  return { url, pid: child.pid!, peakRssMiB: () => memory(child.pid!, 'VmHWM'), rssMiB: () => memory(child.pid!, 'VmRSS'), stop: stopper(child) };
+  return { url, ...probes(child.pid!), coldStartMs: performance.now() - spawnedAt, stop: stopper(child) };
 }
 
 export async function startBaseline(env: Record<string, string>): Promise<ChildServer> {
@@ -97,5 +122,5 @@ export async function startBaseline(env: Record<string, string>): Promise<ChildS
     child.stdout!.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
   });
   const url = `http://127.0.0.1:${port}`;
-  return { url, pid: child.pid!, peakRssMiB: () => memory(child.pid!, 'VmHWM'), rssMiB: () => memory(child.pid!, 'VmRSS'), stop: stopper(child) };
+  return { url, ...probes(child.pid!), stop: stopper(child) };
 }

@@ -1,62 +1,91 @@
-import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { runWrk } from './wrk.js';
+
+/** One request a case may send: a path and its own headers (e.g. a matching If-None-Match). */
+export interface RequestEntry {
+  path: string;
+  headers?: Record<string, string>;
+}
+
+/** What a case sends: each request picks one entry at random (random guids, cursors, conditions). */
+export interface RequestSpec {
+  requests: readonly RequestEntry[];
+  method?: 'GET' | 'POST';
+  /** Headers on every request. */
+  headers?: Record<string, string>;
+  /** A fresh body per request: `{n}` is replaced by a unique token (POST). */
+  bodyTemplate?: string;
+}
+
+/** Which load generator drives the cases: wrk (compiled, preferred) or autocannon workers in child processes. */
+export type LoadClient = { kind: 'wrk'; binary: string; threads: number } | { kind: 'autocannon'; workers: number };
 
 export interface LoadOptions {
   url: string;
-  /** Paths visited round-robin, e.g. many guids so no single row stays hot. */
-  paths: readonly string[];
-  method?: 'GET' | 'POST';
-  headers?: Record<string, string>;
-  /** A fresh body per request (POST). */
-  body?: () => string;
+  spec: RequestSpec;
+  client: LoadClient;
   connections: number;
-  warmupSeconds: number;
-  seconds: number;
 }
 
 export interface LoadResult {
   reqPerSec: number;
   bytesPerSec: number;
+  /** Latency percentiles and mean, in milliseconds. */
   p50: number;
   p99: number;
   meanMs: number;
-  /** Responses that were not 2xx/304, plus socket errors and timeouts. */
+  /** Responses with status >= 400 (unexpected in every case), plus socket errors and timeouts. */
   failures: number;
   statuses: Record<string, number>;
+  /** The load generator, e.g. `wrk -t1`. */
+  client: string;
+  /** CPU time the load generator used, in percent of one core (100 = one core busy all the time). */
+  clientCpuPercent: number;
+  /** How many cores the client can use (wrk threads or autocannon workers): its CPU ceiling / 100. */
+  clientCores: number;
 }
 
-function fire(options: LoadOptions, seconds: number): Promise<autocannon.Result> {
-  let next = 0;
-  return autocannon({
-    url: options.url,
-    connections: options.connections,
-    duration: seconds,
-    method: options.method ?? 'GET',
-    headers: options.headers ?? {},
-    requests: [
-      {
-        setupRequest(request) {
-          const path = options.paths[next++ % options.paths.length]!;
-          return { ...request, path, ...(options.body && { body: options.body() }) };
-        },
-      },
-    ],
-  });
-}
-
-/** A warm-up run (discarded), then the measured run, both with a fixed number of connections. */
-export async function measure(options: LoadOptions): Promise<LoadResult> {
-  if (options.warmupSeconds > 0) await fire(options, options.warmupSeconds);
-  const result = await fire(options, options.seconds);
+/** The autocannon fallback: each worker is a separate Node process with its share of the connections. */
+async function runAutocannonWorkers(options: LoadOptions & { client: { kind: 'autocannon'; workers: number } }, seconds: number): Promise<LoadResult> {
+  const { workers } = options.client;
+  const results = await Promise.all(
+    Array.from({ length: workers }, (_, index) => {
+      const connections = Math.max(1, Math.floor(options.connections / workers) + (index < options.connections % workers ? 1 : 0));
+      return new Promise<WorkerResult>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'bench/autocannon-worker.ts'], {
+          env: { ...process.env, BENCH_WORKER: JSON.stringify({ url: options.url, spec: options.spec, connections, seconds }) },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as WorkerResult) : reject(new Error(`autocannon worker exited with ${code}`))));
+      });
+    }),
+  );
+  const sum = (pick: (r: WorkerResult) => number) => results.reduce((total, r) => total + pick(r), 0);
   const statuses: Record<string, number> = {};
-  for (const key of ['1xx', '2xx', '3xx', '4xx', '5xx'] as const) if (result[key] > 0) statuses[key] = result[key];
-  const unexpected = result['4xx'] + result['5xx'] + result['1xx'];
+  for (const r of results) for (const [key, n] of Object.entries(r.statuses)) statuses[key] = (statuses[key] ?? 0) + n;
+  const requests = sum((r) => r.reqPerSec);
   return {
-    reqPerSec: result.requests.average,
-    bytesPerSec: result.throughput.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    meanMs: result.latency.average,
-    failures: unexpected + result.errors + result.timeouts,
+    reqPerSec: requests,
+    bytesPerSec: sum((r) => r.bytesPerSec),
+    // Percentiles cannot be merged exactly from summaries: the worst worker's is reported.
+    p50: Math.max(...results.map((r) => r.p50)),
+    p99: Math.max(...results.map((r) => r.p99)),
+    meanMs: sum((r) => r.meanMs * r.reqPerSec) / Math.max(requests, 1e-9),
+    failures: sum((r) => r.failures),
     statuses,
+    client: `autocannon x${workers} processes`,
+    clientCpuPercent: sum((r) => r.cpuPercent),
+    clientCores: workers,
   };
+}
+
+export type WorkerResult = Omit<LoadResult, 'client' | 'clientCpuPercent' | 'clientCores'> & { cpuPercent: number };
+
+/** One run of `seconds` (no warm-up). */
+export function runLoad(options: LoadOptions, seconds: number): Promise<LoadResult> {
+  const { client } = options;
+  if (client.kind === 'wrk') return runWrk({ binary: client.binary, url: options.url, spec: options.spec, connections: options.connections, threads: client.threads, seconds });
+  return runAutocannonWorkers({ ...options, client }, seconds);
 }

@@ -1,29 +1,47 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
+import { imageDetailOf } from '../core/models/image.js';
 import type { ServiceLogger } from '../core/service-logger.js';
 import type { Database } from '../data/database.js';
+import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
 import { SqlApiKeyRepository } from '../data/api-key-repository.js';
+import { SqlIdempotencyKeyRepository } from '../data/idempotency-key-repository.js';
 import { SqlImageRepository } from '../data/image-repository.js';
+import { openRedis, waitUntilReady } from '../data/redis-connection.js';
 import { migrate, type MigrationReport } from '../data/migrator.js';
 import { openDatabase } from '../data/open-database.js';
 import { SqlUsageRepository } from '../data/usage-repository.js';
 import { SqlUserRepository } from '../data/user-repository.js';
-import { AccessService, ApiKeyService, AuthFailureLimiter, CredentialCache, type ScryptParams } from '../service/access/index.js';
+import {
+  AccessService,
+  ApiKeyService,
+  AuthFailureLimiter,
+  CredentialCache,
+  RedisCredentialInvalidation,
+  RedisLoginLimiter,
+  type LoginLimiter,
+  type ScryptParams,
+} from '../service/access/index.js';
 import {
   assertPriced,
+  BullMqJobQueue,
   createGenerator,
   END_USER_ID_SECRET_FILE,
   EndUserIds,
   GenerationLimiter,
+  InProcessJobQueue,
   loadOrCreateEndUserSecret,
   loadPriceTable,
+  type GenerationJobQueue,
   type ImageGenerator,
   type ModelPolicy,
 } from '../service/generation/index.js';
-import { PrivateImageService, PublicImageService } from '../service/images/index.js';
+import { ImageCreationService, imageJobProcessor, PrivateImageService, PublicImageService } from '../service/images/index.js';
 import { MeteringService } from '../service/metering/index.js';
 import {
+  ContentCache,
   FileImageStore,
   ImageStorage,
   OrphanSweeper,
@@ -33,6 +51,7 @@ import {
   type ImageStore,
 } from '../service/storage/index.js';
 import type { AppServices } from '../web/app.js';
+import { redisRateLimitStore } from '../web/redis-rate-limit-store.js';
 import { ReadinessCheck } from '../web/routes/readiness-check.js';
 
 export interface Context {
@@ -49,6 +68,10 @@ export interface Context {
   /** `pixyproxy storage migrate`. */
   storageMigration: StorageMigration;
   migration: MigrationReport;
+  /** Where creates run as generation jobs: BullMQ on Redis (REDIS_URL), else in this process. */
+  jobs: GenerationJobQueue;
+  /** With REDIS_URL: the create rate limit's store in Redis, for buildApp. */
+  rateLimitStore: FastifyRateLimitStoreCtor | undefined;
   close(): Promise<void>;
 }
 
@@ -57,7 +80,18 @@ export interface ContextOverrides {
   generator?: ImageGenerator;
   /** Cheaper password hashing for tests. */
   scrypt?: ScryptParams;
+  /**
+   * What this process is for: `server` (HTTP; runs generation jobs unless GENERATION_WORKER=false),
+   * `worker` (`pixyproxy worker`: runs jobs, no HTTP) or `command` (the other CLI commands: neither
+   * runs jobs nor listens for credential evictions, but publishes its own). Default `server`.
+   */
+  role?: 'server' | 'worker' | 'command';
 }
+
+/** How long start-up waits for Redis before giving up. */
+const REDIS_STARTUP_TIMEOUT_MS = 10_000;
+/** Milliseconds between sweeps of expired Idempotency-Keys. */
+const IDEMPOTENCY_SWEEP_MS = 60 * 60 * 1000;
 
 /** The models a create may choose: the built-in generator's, or OPENAI_IMAGE_MODEL plus OPENAI_IMAGE_MODELS. */
 export function modelPolicyOf(config: Config): ModelPolicy {
@@ -81,10 +115,17 @@ function reservationTtlMs(config: Config): number {
  * @throws DBConnectionError when the database cannot be opened; ConfigurationError from createGenerator
  */
 export async function openContext(config: Config, log: ServiceLogger, overrides: ContextOverrides = {}): Promise<Context> {
+  const role = overrides.role ?? 'server';
   const db = await openDatabase(config.database);
+  // Closed in reverse order of opening, whatever fails on the way.
+  const closers: Array<() => Promise<void> | void> = [() => db.close()];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  };
   try {
     const migration = await migrate(db);
     const images = new SqlImageRepository(db);
+    const idempotencyKeys = new SqlIdempotencyKeyRepository(db);
     const storage = openStorage(config);
     const store = storage.storeFor(config.storage.kind);
     // Every generator, the local one included, runs behind the same concurrency cap and queue.
@@ -93,13 +134,40 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       queue: config.generationQueue,
     });
     const apiKeys = new ApiKeyService(new SqlApiKeyRepository(db), { log });
+    // Pending "last used" times are written while the database is still open (closers run in reverse).
+    closers.push(() => apiKeys.flush());
+
+    // Shared state (REDIS_URL): one fail-fast connection for the request path, the failed-login
+    // limiter and the create rate limit on it, credential evictions over pub/sub.
+    const redisConfig = config.redis;
+    let requestRedis: Redis | undefined;
+    if (redisConfig !== undefined) {
+      const client = openRedis(redisConfig, 'request');
+      closers.push(() => client.disconnect());
+      await waitUntilReady(client, REDIS_STARTUP_TIMEOUT_MS);
+      requestRedis = client;
+    }
+    const invalidation =
+      redisConfig && requestRedis
+        ? new RedisCredentialInvalidation(requestRedis, role === 'server' ? openRedis(redisConfig, 'subscriber') : undefined, redisConfig.keyPrefix)
+        : undefined;
+    const failureLimiter: LoginLimiter =
+      redisConfig && requestRedis
+        ? new RedisLoginLimiter(requestRedis, { limit: config.authFailureLimit, windowMs: config.authFailureWindowMs, keyPrefix: redisConfig.keyPrefix })
+        : new AuthFailureLimiter({ limit: config.authFailureLimit, windowMs: config.authFailureWindowMs });
     const access = new AccessService({
       users: new SqlUserRepository(db),
       apiKeys,
       credentialCache: new CredentialCache(config.authCacheTtlMs),
-      failureLimiter: new AuthFailureLimiter({ limit: config.authFailureLimit, windowMs: config.authFailureWindowMs }),
+      failureLimiter,
+      ...(invalidation && { publishEviction: (username: string) => invalidation.publish(username) }),
       ...(overrides.scrypt && { scrypt: overrides.scrypt }),
     });
+    if (invalidation !== undefined && role === 'server') {
+      closers.push(() => invalidation.close());
+      await invalidation.listen({ evictUser: (username) => access.evictCachedUser(username), evictAll: () => access.evictAllCached() });
+    }
+
     const models = modelPolicyOf(config);
     const prices = await loadPriceTable(config.pricesFile);
     assertPriced(prices, models.allowedModels);
@@ -109,25 +177,59 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       config.generator === 'openai'
         ? new EndUserIds(await loadOrCreateEndUserSecret(config.endUserIdSecret, join(config.dataDir, END_USER_ID_SECRET_FILE)))
         : undefined;
+
+    // Every create is a generation job whose id is the image's guid.
+    const privateImages = new PrivateImageService({ images, storage, generator, models, metering, ...(endUserIds && { endUserIds }), log });
+    const processor = imageJobProcessor({ create: (author, command, guid) => privateImages.create(author, command, guid), idempotencyKeys, log });
+    const runsJobs = role === 'worker' || (role === 'server' && config.generationWorker);
+    let jobs: GenerationJobQueue;
+    if (redisConfig !== undefined) {
+      jobs = await BullMqJobQueue.open({
+        connect: (kind) => openRedis(redisConfig, kind),
+        keyPrefix: redisConfig.keyPrefix,
+        concurrency: config.generationConcurrency,
+        queueBound: config.generationQueue,
+        lockMs: config.generationLockMs,
+        ...(runsJobs && { processor }),
+        log,
+      });
+    } else {
+      jobs = new InProcessJobQueue({
+        processor,
+        hasRoom: () => generator.active < config.generationConcurrency || generator.queued < config.generationQueue,
+      });
+    }
+    const queue = jobs;
+    closers.push(() => queue.close());
+
+    // Expired Idempotency-Keys are replaced when reused; this keeps the table from growing meanwhile.
+    if (role !== 'command') {
+      const sweep = setInterval(() => {
+        idempotencyKeys.deleteExpired(new Date().toISOString()).catch((err: unknown) => log.warn({ err }, 'could not delete expired idempotency keys'));
+      }, IDEMPOTENCY_SWEEP_MS);
+      sweep.unref();
+      closers.push(() => clearInterval(sweep));
+    }
+
     const services: AppServices = {
-      publicImages: new PublicImageService(images, storage),
-      privateImages: new PrivateImageService({ images, storage, generator, models, metering, ...(endUserIds && { endUserIds }), log }),
+      publicImages: new PublicImageService(images, storage, new ContentCache(config.contentCacheBytes)),
+      privateImages,
       metering,
+      creation: new ImageCreationService({ jobs, idempotencyKeys, findImage: async (guid) => {
+        const found = await images.findByGuid(guid);
+        return found === undefined ? undefined : imageDetailOf(found);
+      } }),
       access,
       apiKeys,
       readiness: new ReadinessCheck(db, storage),
     };
+    const rateLimitStore = redisConfig && requestRedis ? redisRateLimitStore(requestRedis, redisConfig.keyPrefix) : undefined;
     const sweeper = new OrphanSweeper({ stores: storage.stores, images, log, graceMs: sweepGraceMs(createLimits(config)) });
     const storageMigration = new StorageMigration({ storage, images, log });
-    const close = async () => {
-      storage.close();
-      // Pending "last used" times are written while the database is still open.
-      await apiKeys.flush();
-      await db.close();
-    };
-    return { config, db, store, storage, generator, services, sweeper, storageMigration, migration, close };
+    closers.splice(1, 0, () => storage.close());
+    return { config, db, store, storage, generator, services, sweeper, storageMigration, migration, jobs, rateLimitStore, close: closeAll };
   } catch (error) {
-    await db.close();
+    await closeAll();
     throw error;
   }
 }

@@ -9,13 +9,14 @@ import { KEY_USAGE, keyCommand } from './key-command.js';
 import { createLogger } from './logger.js';
 import { passwordFromPrompt, passwordFromStdin } from './read-password.js';
 import { formatSummary, progressReporter } from './storage-command.js';
-import { serve } from './server.js';
+import { serve, work } from './server.js';
 import { usageTable } from './usage-table.js';
 
 const USAGE = `Usage: pixyproxy <command>
 
 Commands:
   serve                              run the HTTP server (the default)
+  worker                             run generation jobs from the shared queue, no HTTP (needs REDIS_URL)
   migrate                            apply pending database migrations and exit
   doctor [--dry-run] [--grace-seconds N]
                                      remove image bytes that no row refers to, in every configured
@@ -58,7 +59,7 @@ async function readNewPassword(fromStdin: boolean): Promise<string> {
 }
 
 async function withContext<T>(config: Config, fn: (context: Context) => Promise<T>): Promise<T> {
-  const context = await openContext(config, createLogger({ ...config, logLevel: 'warn' }));
+  const context = await openContext(config, createLogger({ ...config, logLevel: 'warn' }), { role: 'command' });
   try {
     return await fn(context);
   } finally {
@@ -197,6 +198,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(config, createLogger(config));
+    case 'worker':
+      return work(config, createLogger(config));
     case 'migrate': {
       const report = await withContext(config, async (c) => c.migration);
       console.log(`${describeDatabase(config.database)}: schema at version ${report.current}; applied ${report.applied.length ? report.applied.join(', ') : 'nothing'}`);

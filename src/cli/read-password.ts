@@ -1,10 +1,20 @@
+import { DataValidationError } from '../core/errors.js';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  return Buffer.concat(chunks).toString('utf8');
+  try {
+    return STRICT_UTF8.decode(Buffer.concat(chunks));
+  } catch {
+    // Decoding leniently would turn every invalid byte into U+FFFD and store a different password.
+    throw new DataValidationError('The password on standard input is not valid UTF-8', {
+      errors: [{ path: '/password', message: 'must be valid UTF-8' }],
+    });
+  }
 }
 
 /** The first line of standard input, for `--password-stdin` (so passwords never sit in argv). */

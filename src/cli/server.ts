@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
-import { describeDatabase, describeImageStore, type Config } from '../core/config.js';
+import { describeDatabase, describeImageStore, describeRedis, type Config } from '../core/config.js';
+import { ConfigurationError } from '../core/errors.js';
 import { buildApp } from '../web/app.js';
 import { ensureInitialAdmin, modelPolicyOf, openContext } from './compose.js';
 
@@ -21,6 +22,9 @@ export async function serve(config: Config, log: Logger): Promise<void> {
       content_delivery: config.storage.contentDelivery,
       generator: context.generator.name,
       migrations_applied: context.migration.applied,
+      // Without Redis, limits and jobs live in this process: run one instance only.
+      shared_state: config.redis ? describeRedis(config.redis) : 'in this process (single instance)',
+      generation_worker: config.generationWorker,
     },
     'database ready',
   );
@@ -39,6 +43,7 @@ export async function serve(config: Config, log: Logger): Promise<void> {
     trustProxy: config.trustProxy,
     version: VERSION,
     createRateLimit: config.createRateLimit,
+    ...(context.rateLimitStore && { rateLimitStore: context.rateLimitStore }),
     contentDelivery: { mode: config.storage.contentDelivery, presignExpiresSeconds: config.storage.presignExpiresSeconds },
     publicBaseUrl: config.publicBaseUrl,
     imageModels: modelPolicyOf(config).allowedModels,
@@ -64,4 +69,23 @@ export async function serve(config: Config, log: Logger): Promise<void> {
 
   const address = await app.listen({ port: config.port, host: config.host });
   log.info({ address, docs: `${address}/docs` }, `pixyproxy listening on ${address}; API docs at ${address}/docs`);
+}
+
+/**
+ * `pixyproxy worker`: runs generation jobs from the shared queue and nothing else (no HTTP), until
+ * SIGTERM/SIGINT; then lets its running jobs finish (up to SHUTDOWN_TIMEOUT_MS) and exits 0.
+ * @throws ConfigurationError without REDIS_URL: without Redis there is no queue to share
+ */
+export async function work(config: Config, log: Logger): Promise<void> {
+  if (!config.redis) throw new ConfigurationError('pixyproxy worker needs REDIS_URL: without Redis there is no shared queue');
+  const context = await openContext(config, log, { role: 'worker' });
+  log.info(
+    { database: describeDatabase(config.database), redis: describeRedis(config.redis), generator: context.generator.name, concurrency: config.generationConcurrency },
+    'generation worker ready',
+  );
+  closeWithGrace({ delay: config.shutdownTimeoutMs, logger: log }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'shutting down after an unexpected error');
+    else log.info({ signal }, 'shutting down');
+    await context.close();
+  });
 }

@@ -34,6 +34,16 @@ export interface OpenAIConfig {
   maxRetries: number;
 }
 
+/** Where state shared by every instance lives (REDIS_URL); absent: in this process only (one instance). */
+export interface RedisConfig {
+  /** redis:// or rediss:// URL, possibly with a password; log it only through describeRedis(). */
+  url: string;
+  /** Prepended to every key and channel (REDIS_KEY_PREFIX), so several deployments can share one server. */
+  keyPrefix: string;
+  /** Bound on one command on the request path (REDIS_COMMAND_TIMEOUT_MS); past it the request gets 503. */
+  commandTimeoutMs: number;
+}
+
 /** How `GET /image/{guid}/content` hands out bytes kept in S3: streamed through, or a 302 to a presigned URL. */
 export type ContentDelivery = 'stream' | 'redirect';
 
@@ -77,6 +87,14 @@ export interface Config {
   openai: OpenAIConfig;
   generationConcurrency: number;
   generationQueue: number;
+  /** Whether this server also runs generation jobs (GENERATION_WORKER); false: it only enqueues them. */
+  generationWorker: boolean;
+  /**
+   * How long a worker's claim on a job lasts without renewal (GENERATION_LOCK_MS, BullMQ `lockDuration`).
+   * A worker that dies loses its jobs to another worker after about this long.
+   */
+  generationLockMs: number;
+  redis: RedisConfig | undefined;
   /** Creates allowed per user per minute. */
   createRateLimit: number;
   /** Failed Basic-auth attempts allowed per client address and per username in authFailureWindowMs. */
@@ -84,6 +102,8 @@ export interface Config {
   authFailureWindowMs: number;
   /** How long a verified Authorization header is trusted without re-running scrypt. */
   authCacheTtlMs: number;
+  /** Bytes of recently served images kept in memory, by sha-256 (0: none). */
+  contentCacheBytes: number;
   trustProxy: boolean | string;
   shutdownTimeoutMs: number;
   /** A price table to use instead of the shipped one (JSON), or undefined. */
@@ -198,6 +218,27 @@ function publicBaseUrl(env: Env): string | undefined {
   return url.href.replace(/\/+$/, '');
 }
 
+function redisConfig(env: Env): RedisConfig | undefined {
+  const url = present(env, 'REDIS_URL');
+  if (url === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigurationError('REDIS_URL is not a valid URL');
+  }
+  if ((parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || parsed.hostname === '') {
+    throw new ConfigurationError('REDIS_URL must look like redis://[:password@]host:port[/db] (or rediss:// for TLS)');
+  }
+  const db = parsed.pathname.replace(/^\//, '');
+  if (db !== '' && !/^[0-9]{1,2}$/.test(db)) throw new ConfigurationError(`REDIS_URL's database must be a number, got "${db}"`);
+  const keyPrefix = present(env, 'REDIS_KEY_PREFIX') ?? 'pixyproxy';
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyPrefix)) {
+    throw new ConfigurationError('REDIS_KEY_PREFIX is 1-64 characters of A-Z, a-z, 0-9, ".", "_" and "-"');
+  }
+  return { url, keyPrefix, commandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 1000, 50, 60_000) };
+}
+
 // AWS's rules for new buckets (3-63 characters, lowercase letters, digits, dots and hyphens, starting
 // and ending with a letter or digit); every S3-compatible server accepts these names.
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -308,10 +349,14 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     },
     generationConcurrency: integer(env, 'GENERATION_CONCURRENCY', 4, 1, 1000),
     generationQueue: integer(env, 'GENERATION_QUEUE', 32, 0, 100_000),
+    generationWorker: boolean(env, 'GENERATION_WORKER', true),
+    generationLockMs: integer(env, 'GENERATION_LOCK_MS', 30_000, 1000, 600_000),
+    redis: redisConfig(env),
     createRateLimit: integer(env, 'CREATE_RATE_LIMIT', 30, 1, 1_000_000),
     authFailureLimit: integer(env, 'AUTH_FAILURE_LIMIT', 10, 1, 1_000_000),
     authFailureWindowMs: integer(env, 'AUTH_FAILURE_WINDOW_MS', 15 * 60_000, 1000, 86_400_000),
     authCacheTtlMs: integer(env, 'AUTH_CACHE_TTL_MS', 60_000, 0, 86_400_000),
+    contentCacheBytes: integer(env, 'CONTENT_CACHE_BYTES', 16 * 1024 * 1024, 0, 1024 * 1024 * 1024),
     trustProxy: trustProxy(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
     pricesFile: pricesFile === undefined ? undefined : absolute(pricesFile),
@@ -332,4 +377,11 @@ export function describeDatabase(database: DatabaseConfig): string {
   if (database.kind === 'sqlite') return `sqlite:${database.file}`;
   const user = database.user ? `${encodeURIComponent(database.user)}:***@` : '';
   return `mysql://${user}${database.host}:${database.port}/${database.database}`;
+}
+
+/** The Redis location with any password masked, safe to log. */
+export function describeRedis(redis: RedisConfig): string {
+  const url = new URL(redis.url);
+  if (url.password !== '') url.password = '***';
+  return url.toString();
 }

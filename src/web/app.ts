@@ -1,23 +1,28 @@
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import { ApiKeyListSchema, ApiKeySchema, CreatedApiKeySchema } from '../core/models/api-key.js';
 import { ImageDetailSchema, ImageListSchema } from '../core/models/image.js';
+import { JobSchema } from '../core/models/job.js';
 import { ProblemSchema } from '../core/models/problem.js';
 import type { AccessService, ApiKeyService } from '../service/access/index.js';
-import type { PrivateImageService, PublicImageService } from '../service/images/index.js';
+import type { ImageCreationService, PrivateImageService, PublicImageService } from '../service/images/index.js';
 import type { MeteringService } from '../service/metering/index.js';
 import { MeSchema, UsageReportSchema } from '../core/models/usage.js';
 import { authenticateRequest } from './authentication.js';
 import { usageRoutes } from './routes/usage-routes.js';
+import { bodilessRequests } from './bodiless-requests.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
 import { requestIdOf } from './request-id.js';
 import { requestLogging } from './request-logging.js';
-import { securityHeaders } from './security-headers.js';
+import { requestText } from './request-text.js';
+import { clientErrorHandler, protocolRequirements } from './http-parser-errors.js';
+import { SECURITY_HEADERS, securityHeaders } from './security-headers.js';
 import { apiKeyRoutes } from './routes/api-key-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { jobRoutes } from './routes/job-routes.js';
 import { openAIRoutes } from './routes/openai-routes.js';
 import type { ReadinessCheck } from './routes/readiness-check.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
@@ -27,6 +32,8 @@ import { publicImageRoutes, type ContentDeliveryOptions } from './routes/public-
 export interface AppServices {
   publicImages: PublicImageService;
   privateImages: PrivateImageService;
+  /** POST /image as generation jobs (sync or `Prefer: respond-async`), Idempotency-Key, GET /jobs/{id}. */
+  creation: ImageCreationService;
   /** The login call of the private routes; it carries the failed-login limits. */
   access: AccessService;
   /** The caller's own API keys (/me/keys). */
@@ -44,6 +51,11 @@ export interface AppOptions {
   /** Whether X-Forwarded-For is believed (true, or a list of proxy addresses/CIDRs); see docs/SECURITY.md. */
   trustProxy?: boolean | string;
   version?: string;
+  /**
+   * With REDIS_URL: the create rate limit's counters in Redis (shared by every instance). Absent:
+   * in this process. Built by the composition root; `skipOnError` stays off, so Redis down is a 503.
+   */
+  rateLimitStore?: FastifyRateLimitStoreCtor;
   /** CONTENT_DELIVERY and PRESIGN_EXPIRES_SECONDS; streamed when absent. */
   contentDelivery?: ContentDeliveryOptions;
   /** PUBLIC_BASE_URL: the origin of the image URLs /v1 answers; derived from each request when absent. */
@@ -59,6 +71,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
  * constructs nothing stateful itself: every limiter, cache and connection comes in through `services`.
  */
 export async function buildApp(services: AppServices, options: AppOptions): Promise<FastifyInstance> {
+  let appLog: FastifyBaseLogger | undefined;
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -69,7 +82,12 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     // plain 414; let them reach the route, whose schema refuses them as a 400 problem.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
     frameworkErrors: frameworkErrorHandler,
+    // Node's parser refusals (431, 414, 400, 408) become problem+json too; see http-parser-errors.ts.
+    clientErrorHandler: clientErrorHandler(SECURITY_HEADERS, () => appLog!),
+    // A missing Host is refused by our hook, as a problem, instead of by Node with a bare 400.
+    http: { requireHostHeader: false },
   });
+  appLog = app.log;
   // TypeBox validates with the same compiled schemas the services use: unknown properties are
   // rejected (Ajv's Fastify defaults drop them) and body values are never coerced, while
   // querystring and path values are converted from strings.
@@ -85,14 +103,18 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   app.addSchema(ApiKeySchema);
   app.addSchema(ApiKeyListSchema);
   app.addSchema(CreatedApiKeySchema);
+  app.addSchema(JobSchema);
   app.addSchema(UsageReportSchema);
   app.addSchema(MeSchema);
 
   await app.register(requestLogging);
+  await app.register(bodilessRequests);
+  await app.register(requestText);
   await app.register(errorHandler);
   await app.register(securityHeaders);
+  await app.register(protocolRequirements);
   // Only routes that ask for a limit (config.rateLimit) are limited; see private-image-routes.ts.
-  await app.register(rateLimit, { global: false });
+  await app.register(rateLimit, { global: false, ...(options.rateLimitStore && { store: options.rateLimitStore }) });
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
   await app.register(publicImageRoutes, {
@@ -103,15 +125,17 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   await app.register(privateImageRoutes, {
     prefix: '/image',
     images: services.privateImages,
+    creation: services.creation,
     access: services.access,
     createRateLimit: options.createRateLimit,
   });
+  await app.register(jobRoutes, { prefix: '/jobs', creation: services.creation, access: services.access });
   await app.register(usageRoutes, { metering: services.metering, authenticate: authenticateRequest(services.access) });
   await app.register(apiKeyRoutes, { prefix: '/me/keys', access: services.access, apiKeys: services.apiKeys });
   await app.register(openAIRoutes, {
     prefix: '/v1',
     access: services.access,
-    privateImages: services.privateImages,
+    creation: services.creation,
     publicImages: services.publicImages,
     metering: services.metering,
     models: options.imageModels ?? ['local'],

@@ -3,6 +3,7 @@ import { AuthenticationError } from '../core/errors.js';
 import type { AccessService, Credentials } from '../service/access/index.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // RFC 6750 section 2.1: `Bearer 1*SP b64token`, the scheme name case-insensitive.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
@@ -17,7 +18,14 @@ export function parseBasicAuthorization(header: string | undefined): BasicCreden
   const match = /^Basic +(\S+) *$/i.exec(header);
   const encoded = match?.[1];
   if (encoded === undefined || encoded.length > 4096 || !BASE64.test(encoded)) return undefined;
-  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  // RFC 7617 section 2.1 (charset="UTF-8"): bytes that are not UTF-8 are malformed credentials, not
+  // U+FFFD, which would let different byte strings stand for the same password.
+  let decoded: string;
+  try {
+    decoded = STRICT_UTF8.decode(Buffer.from(encoded, 'base64'));
+  } catch {
+    return undefined;
+  }
   const colon = decoded.indexOf(':');
   if (colon <= 0) return undefined;
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
@@ -39,7 +47,8 @@ const NEEDS_CREDENTIALS = 'This endpoint needs HTTP Basic credentials or an API 
  * the body is read. It parses the header, makes the one login call (`access.authenticate`, which
  * applies the failed-login limits: 429 before any password is hashed) and logs a refusal, with the
  * username for Basic and nothing of the token for Bearer.
- * @throws AuthenticationError (401) for missing, malformed or wrong credentials; TooManyRequestsError (429)
+ * @throws AuthenticationError (401) for missing, malformed or wrong credentials; TooManyRequestsError (429);
+ *   SharedStateUnavailableError (503) when the shared limits' Redis is down
  */
 export function authenticateRequest(access: AccessService) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
@@ -47,7 +56,7 @@ export function authenticateRequest(access: AccessService) {
     const credentials = parseAuthorization(header);
     if (credentials === undefined) {
       // A missing header is the normal first step of the challenge; a garbled one is a failure.
-      if (header !== undefined) access.refuseMalformedCredentials(request.ip, NEEDS_CREDENTIALS);
+      if (header !== undefined) await access.refuseMalformedCredentials(request.ip, NEEDS_CREDENTIALS);
       throw new AuthenticationError(NEEDS_CREDENTIALS);
     }
     request.authScheme = credentials.scheme;

@@ -1,3 +1,4 @@
+import { parseHttpDate } from '../core/http-date.js';
 import type { ByteRange } from '../service/storage/index.js';
 
 /** Strong entity tag from the sha-256 of the bytes, which never change for a guid. */
@@ -12,11 +13,14 @@ export function noneMatchHits(header: string | undefined, etag: string): boolean
   return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
 }
 
-/** RFC 9110 13.1.3: not modified when the resource's second-precision time is not after the date. */
+/**
+ * RFC 9110 13.1.3: not modified when the resource's second-precision time is not after the date.
+ * A value that is not an HTTP-date is ignored (false), as RFC 9110 13.1.3 requires.
+ */
 export function notModifiedSince(header: string | undefined, lastModified: Date): boolean {
   if (header === undefined) return false;
-  const since = Date.parse(header);
-  if (Number.isNaN(since)) return false;
+  const since = parseHttpDate(header.trim());
+  if (since === undefined) return false;
   return Math.floor(lastModified.getTime() / 1000) * 1000 <= since;
 }
 
@@ -51,6 +55,6 @@ export function ifRangeAllows(header: string | undefined, etag: string, lastModi
   const value = header.trim();
   if (value.startsWith('"')) return value === etag;
   if (value.startsWith('W/')) return false;
-  const date = Date.parse(value);
-  return !Number.isNaN(date) && Math.floor(lastModified.getTime() / 1000) * 1000 === date;
+  const date = parseHttpDate(value);
+  return date !== undefined && Math.floor(lastModified.getTime() / 1000) * 1000 === date;
 }

@@ -55,3 +55,14 @@ describe('first start', () => {
     expect(server.stdout + server.stderr).not.toContain(password);
   }, PROCESS_TEST_TIMEOUT_MS);
 });
+
+describe('pixyproxy user add --password-stdin', () => {
+  it('refuses a password that is not valid UTF-8 (exit 1) and adds no user', async () => {
+    const invalid = Buffer.concat([Buffer.from('correct horse '), Buffer.from([0xff, 0xfe]), Buffer.from('\n')]);
+    const added = await runCli(['user', 'add', 'bob', '--password-stdin'], { DATA_DIR: dataDir }, invalid);
+    expect(added.code).toBe(1);
+    expect(added.stderr).toContain('not valid UTF-8');
+    const listed = await runCli(['user', 'list'], { DATA_DIR: dataDir });
+    expect(listed.stdout).not.toContain('bob');
+  }, PROCESS_TEST_TIMEOUT_MS);
+});

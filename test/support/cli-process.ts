@@ -26,7 +26,7 @@ export interface CliResult extends Exit {
 }
 
 /** Runs a CLI command to completion, writing `stdin` to it. `env` is passed through `cliEnv`. */
-export function runCli(args: string[], env: Record<string, string>, stdin = ''): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string>, stdin: string | Buffer = ''): Promise<CliResult> {
   const child = spawnCli(args, cliEnv(env));
   let stdout = '';
   let stderr = '';
@@ -52,8 +52,8 @@ export class ServerProcess {
   stderr = '';
   readonly exited: Promise<Exit>;
 
-  constructor(env: NodeJS.ProcessEnv) {
-    this.child = spawnCli(['serve'], env);
+  constructor(env: NodeJS.ProcessEnv, args: string[] = ['serve']) {
+    this.child = spawnCli(args, env);
     this.child.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString('utf8')));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
     createInterface({ input: this.child.stdout! }).on('line', (text) => {
@@ -96,6 +96,18 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     return server;
   } catch (error) {
     await server.kill();
+    throw error;
+  }
+}
+
+/** Starts `pixyproxy worker` (generation jobs only, no HTTP) and waits until it says it is ready. */
+export async function startWorker(env: Record<string, string>): Promise<ServerProcess> {
+  const worker = new ServerProcess(cliEnv({ LOG_LEVEL: 'info', ...env }), ['worker']);
+  try {
+    await worker.waitForLog((line) => line['msg'] === 'generation worker ready', 60_000);
+    return worker;
+  } catch (error) {
+    await worker.kill();
     throw error;
   }
 }

@@ -1,12 +1,18 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import type { Problem } from '../../src/core/models/problem.js';
+
+/** What expectProblem reads: an inject() response, or a RawResponse from a real socket. */
+export interface ResponseLike {
+  statusCode: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  json(): unknown;
+}
 
 /**
  * Asserts an RFC 9457 problem+json response of the given status and error class, carrying every
  * documented member, with `request_id` equal to the X-Request-Id header. Returns the body.
  */
-export function expectProblem(response: LightMyRequestResponse, status: number, error: string): Problem {
+export function expectProblem(response: ResponseLike, status: number, error: string): Problem {
   expect(response.statusCode).toBe(status);
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
   const body = response.json() as Problem;

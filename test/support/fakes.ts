@@ -200,9 +200,21 @@ export class FakeImageGenerator implements ImageGenerator {
   readonly name = 'fake';
   readonly prompts: string[] = [];
   failWith: Error | undefined;
+  #gate: Promise<void> | undefined;
+
+  /** Makes every generation wait until the returned function is called (to catch a job running). */
+  hold(): () => void {
+    let release: () => void = () => {};
+    this.#gate = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.#gate = undefined;
+      release();
+    };
+  }
 
   async generate(prompt: string): Promise<GeneratedImage> {
     this.prompts.push(prompt);
+    if (this.#gate) await this.#gate;
     if (this.failWith) throw this.failWith;
     return { bytes: fakePngBytes(prompt), contentType: 'image/png' as const, extension: 'png' as const, width: 8, height: 8, model: 'fake', revisedPrompt: null, quality: null, background: null, outputFormat: 'png' as const, usage: null };
   }

@@ -318,7 +318,7 @@ export async function createTestDatabase(serverUrl: string, prefix = 'pixyproxy_
   const name = `${prefix}_${process.pid}_${databaseSequence}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = await mysql.createConnection({ uri: serverUrl });
   try {
-    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin`);
   } finally {
     await admin.end();
   }

@@ -49,6 +49,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   const app = await buildApp(context.services, {
     createRateLimit: config.createRateLimit,
+    ...(context.rateLimitStore && { rateLimitStore: context.rateLimitStore }),
     contentDelivery: { mode: config.storage.contentDelivery, presignExpiresSeconds: config.storage.presignExpiresSeconds },
     publicBaseUrl: config.publicBaseUrl,
     imageModels: modelPolicyOf(config).allowedModels,

@@ -80,6 +80,14 @@ describe('POST /image with the OpenAI generator: each model family', () => {
     expect(stored.json()).toMatchObject({ model: 'dall-e-3', size: '1792x1024', revised_prompt: detail.revised_prompt });
   });
 
+  it('stores a revised prompt with a lone surrogate with one U+FFFD in its place, as it answers it', async () => {
+    const { auth } = await start({ env: { OPENAI_IMAGE_MODEL: 'dall-e-3', IMAGE_SIZE: '1792x1024' } });
+    fake.reply({ kind: 'image', revisedPrompt: 'a kite \ud800 over dunes' });
+    const detail = (await create(auth, makeImageInput())).json();
+    expect(detail.revised_prompt).toBe('a kite \ufffd over dunes');
+    expect((await t!.app.inject({ url: `/image/${detail.guid}` })).json().revised_prompt).toBe('a kite \ufffd over dunes');
+  });
+
   it('generates with dall-e-2 at 256x256 asking for base64', async () => {
     const { auth } = await start({ env: { OPENAI_IMAGE_MODEL: 'dall-e-2', IMAGE_SIZE: '256x256' } });
     const response = await create(auth);

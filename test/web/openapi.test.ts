@@ -30,16 +30,17 @@ describe('GET /openapi.json', () => {
     expect(byId('getImageContent')).toMatchObject({ method: 'get', path: '/image/{guid}/content' });
   });
 
-  it('marks exactly the private operations as needing Basic auth or an API key, with their statuses', async () => {
+  it('marks exactly the private operations (writes, the job lookup, usage, /me, keys, /v1) as needing Basic auth or an API key, with their statuses', async () => {
     const doc = (await t.app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, Operation>> };
     const ops = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
     const create = ops.find((op) => op.operationId === 'createImage')!;
-    expect(Object.keys(create.responses ?? {})).toEqual(expect.arrayContaining(['201', '400', '401', '413', '415']));
+    expect(Object.keys(create.responses ?? {})).toEqual(expect.arrayContaining(['201', '202', '400', '401', '409', '413', '415', '422']));
     const either = [{ basicAuth: [] }, { bearerAuth: [] }];
     const security: Record<string, unknown> = {
       createImage: either,
       updateImageTags: either,
       deleteImage: either,
+      getJob: either,
       listApiKeys: either,
       revokeApiKey: either,
       // A key cannot mint another key: creating one needs the password.

@@ -16,8 +16,8 @@ export const imageObjectLocation: Migration = {
   ],
   mysql: [
     `ALTER TABLE image
-      ADD COLUMN object_store VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT 'file' AFTER filename,
-      ADD COLUMN object_key VARCHAR(512) CHARACTER SET ascii COLLATE ascii_bin NOT NULL AFTER object_store`,
+      ADD COLUMN object_store VARCHAR(16) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL DEFAULT 'file' AFTER filename,
+      ADD COLUMN object_key VARCHAR(512) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL AFTER object_store`,
     'UPDATE image SET object_key = filename',
     'ALTER TABLE image ADD UNIQUE KEY image_object_uq (object_store, object_key)',
   ],

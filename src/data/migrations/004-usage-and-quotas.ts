@@ -48,9 +48,11 @@ export const usageAndQuotas: Migration = {
       ADD COLUMN quality VARCHAR(16) NULL,
       ADD COLUMN background VARCHAR(16) NULL,
       ADD COLUMN output_format VARCHAR(8) NULL`,
+    // NO PAD binary collations, as migration 002 gave the other tables: exact comparison, and the
+    // foreign key to user (username) needs the same collation on both sides.
     `CREATE TABLE usage_record (
       id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
-      guid CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+      guid CHAR(36) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
       username VARCHAR(64) NOT NULL,
       model VARCHAR(100) NOT NULL,
       input_tokens INT UNSIGNED NOT NULL,
@@ -66,7 +68,7 @@ export const usageAndQuotas: Migration = {
       UNIQUE KEY usage_record_guid_uq (guid),
       KEY usage_record_user_idx (username, created_at),
       KEY usage_record_time_idx (created_at)
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin`,
     `CREATE TABLE user_quota (
       username VARCHAR(64) NOT NULL,
       images_per_day INT UNSIGNED NULL,
@@ -74,15 +76,15 @@ export const usageAndQuotas: Migration = {
       updated_at DATETIME(3) NOT NULL,
       PRIMARY KEY (username),
       CONSTRAINT user_quota_user_fk FOREIGN KEY (username) REFERENCES user (username) ON DELETE CASCADE
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin`,
     `CREATE TABLE quota_reservation (
-      id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+      id CHAR(36) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
       username VARCHAR(64) NOT NULL,
       cost_nano_usd BIGINT UNSIGNED NOT NULL,
       created_at DATETIME(3) NOT NULL,
       expires_at DATETIME(3) NOT NULL,
       PRIMARY KEY (id),
       KEY quota_reservation_user_idx (username, expires_at)
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin`,
   ],
 };

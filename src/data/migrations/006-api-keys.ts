@@ -22,10 +22,10 @@ export const apiKeys: Migration = {
   ],
   mysql: [
     `CREATE TABLE api_key (
-      id CHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+      id CHAR(16) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
       user_id BIGINT UNSIGNED NOT NULL,
-      token_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-      prefix VARCHAR(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+      token_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
+      prefix VARCHAR(16) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
       label VARCHAR(200) NULL,
       created_at DATETIME(3) NOT NULL,
       expires_at DATETIME(3) NULL,
@@ -35,6 +35,6 @@ export const apiKeys: Migration = {
       UNIQUE KEY api_key_token_hash_uq (token_hash),
       KEY api_key_user_idx (user_id, created_at),
       CONSTRAINT api_key_user_fk FOREIGN KEY (user_id) REFERENCES user (id) ON DELETE CASCADE
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin`,
   ],
 };

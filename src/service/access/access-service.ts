@@ -3,9 +3,10 @@ import { AuthenticationError, ConstraintViolationError, DataValidationError, Rec
 import { USERNAME_PATTERN, type User } from '../../core/models/user.js';
 import type { UserRepository } from '../../data/user-repository.js';
 import type { ApiKeyService } from './api-key-service.js';
-import type { AuthFailureLimiter } from './auth-failure-limiter.js';
+import type { LoginLimiter } from './auth-failure-limiter.js';
 import { CredentialCache } from './credential-cache.js';
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './password-hasher.js';
+import { ILL_FORMED_TEXT_MESSAGE, isWellFormedText } from '../../core/unicode-text.js';
 
 /** What a request presents to log in: HTTP Basic (RFC 7617) or a bearer API key (RFC 6750). */
 export type Credentials =
@@ -18,8 +19,16 @@ export interface AccessServiceDeps {
   apiKeys: ApiKeyService;
   /** Verified credentials, so a client sending the same Basic header on every request pays for scrypt once per TTL. */
   credentialCache: CredentialCache;
-  /** Failed logins per client address and username (AUTH_FAILURE_LIMIT per AUTH_FAILURE_WINDOW_MS). */
-  failureLimiter: AuthFailureLimiter;
+  /**
+   * Failed logins per client address and username (AUTH_FAILURE_LIMIT per AUTH_FAILURE_WINDOW_MS):
+   * AuthFailureLimiter in this process, or RedisLoginLimiter shared by every instance (REDIS_URL).
+   */
+  failureLimiter: LoginLimiter;
+  /**
+   * Tells the other instances to evict a user's cached credentials (RedisCredentialInvalidation,
+   * REDIS_URL); absent: one instance, whose own cache is all there is.
+   */
+  publishEviction?: (username: string) => Promise<void>;
   scrypt?: ScryptParams;
   now?: () => Date;
 }
@@ -34,6 +43,12 @@ function checkNewCredentials(username: string, password: string): void {
       errors: [{ path: '/username', message: 'must match ' + USERNAME_PATTERN }],
     });
   }
+  // A lone surrogate would be hashed as U+FFFD, so the password would also match other inputs.
+  if (!isWellFormedText(password)) {
+    throw new DataValidationError('Passwords must be well-formed Unicode text', {
+      errors: [{ path: '/password', message: ILL_FORMED_TEXT_MESSAGE }],
+    });
+  }
   if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
     throw new DataValidationError(`Passwords are ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`, {
       errors: [{ path: '/password', message: `must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters` }],
@@ -43,14 +58,15 @@ function checkNewCredentials(username: string, password: string): void {
 
 /**
  * Who may write: accounts, and the one login call, `authenticate()`, which owns the failure limiter,
- * the credential cache and the sharing of concurrent identical attempts. API keys and limits shared
- * between instances belong behind this same call.
+ * the credential cache and the sharing of concurrent identical attempts. With REDIS_URL the limiter
+ * is the shared one and credential evictions are published to every instance.
  */
 export class AccessService {
   readonly #users: UserRepository;
   readonly #apiKeys: ApiKeyService;
   readonly #cache: CredentialCache;
-  readonly #limiter: AuthFailureLimiter;
+  readonly #limiter: LoginLimiter;
+  readonly #publishEviction: ((username: string) => Promise<void>) | undefined;
   readonly #scrypt: ScryptParams;
   readonly #now: () => Date;
   // Verified against when the username is unknown, so that case costs one scrypt like a wrong password.
@@ -67,6 +83,17 @@ export class AccessService {
     this.#limiter = deps.failureLimiter;
     this.#scrypt = deps.scrypt ?? DEFAULT_SCRYPT;
     this.#now = deps.now ?? (() => new Date());
+    this.#publishEviction = deps.publishEviction;
+  }
+
+  /** Forgets one user's cached credentials here; for evictions published by other instances. */
+  evictCachedUser(username: string): void {
+    this.#cache.evictUser(username);
+  }
+
+  /** Forgets every cached credential here (evictions may have been missed while Redis was away). */
+  evictAllCached(): void {
+    this.#cache.evictAll();
   }
 
   /**
@@ -78,6 +105,7 @@ export class AccessService {
    * slip through. Bearer: see #authenticateBearer.
    * @param clientAddress the request's client address (after TRUST_PROXY), the limiter's key
    * @throws TooManyRequestsError (429, `retryAfterSeconds` = rest of the window) when this client may not try now
+   * @throws SharedStateUnavailableError (503 + Retry-After) when the shared limiter's Redis is down: never an unlimited attempt
    * @throws AuthenticationError (401) for a wrong username or password, or an unknown, expired or revoked key
    */
   async authenticate(clientAddress: string, credentials: Credentials): Promise<User> {
@@ -103,41 +131,40 @@ export class AccessService {
    * A bearer token is checked first and counted only when refused: a token carries 256 random bits,
    * so the concurrent guesses that Basic must count up front gain nothing here, and a client sending
    * many requests at once with a valid key is never taken for a guesser. Refusals count against the
-   * client address (there is no username to count against), toward the same limit as Basic.
+   * client address (there is no username to count against), toward the same limit as Basic; through
+   * the LoginLimiter port, so with REDIS_URL every instance sees them.
    */
   async #authenticateBearer(address: string, token: string): Promise<User> {
-    this.#limiter.check(address, undefined);
+    await this.#limiter.check(address, undefined);
     try {
       return await this.#apiKeys.verifyToken(token);
     } catch (error) {
-      if (error instanceof AuthenticationError) this.#limiter.recordFailure(address, undefined);
+      if (error instanceof AuthenticationError) await this.#limiter.recordFailure(address, undefined);
       throw error;
     }
   }
 
   /**
    * Counts an Authorization header that is not parseable Basic credentials as a failure of this client
-   * address, and refuses it. @throws TooManyRequestsError when the address is over its limit, else AuthenticationError
+   * address, and refuses it. @throws TooManyRequestsError when the address is over its limit,
+   * SharedStateUnavailableError (503) when the shared limiter's Redis is down, else AuthenticationError
    */
-  refuseMalformedCredentials(clientAddress: string, message: string): never {
-    this.#limiter.check(clientAddress, undefined);
-    this.#limiter.recordFailure(clientAddress, undefined);
+  async refuseMalformedCredentials(clientAddress: string, message: string): Promise<never> {
+    await this.#limiter.reserve(clientAddress, undefined);
     throw new AuthenticationError(message);
   }
 
   async #attempt(address: string, username: string, password: string, credentialKey: string, epoch: number): Promise<User> {
-    this.#limiter.check(address, username);
-    this.#limiter.recordFailure(address, username);
+    await this.#limiter.reserve(address, username);
     let user: User;
     try {
       user = await this.#verify(username, password, credentialKey, epoch);
     } catch (error) {
       // Only a wrong password is a failed login; a database outage is not the client's fault.
-      if (!(error instanceof AuthenticationError)) this.#limiter.forgive(address, username);
+      if (!(error instanceof AuthenticationError)) await this.#limiter.forgive(address, username);
       throw error;
     }
-    this.#limiter.forgive(address, username);
-    this.#limiter.recordSuccess(address, username);
+    await this.#limiter.succeed(address, username);
     return user;
   }
 
@@ -160,7 +187,11 @@ export class AccessService {
     return this.#users.insert({ username, passwordHash, isAdmin: options.isAdmin ?? false, createdAt: this.#now().toISOString() });
   }
 
-  /** `pixyproxy user passwd`; the old password stops working at once. @throws DataValidationError, RecordNotFoundError */
+  /**
+   * `pixyproxy user passwd`; the old password stops working at once, on every instance (with
+   * REDIS_URL the eviction is published). @throws DataValidationError, RecordNotFoundError,
+   * SharedStateUnavailableError when the change is saved but could not be announced
+   */
   async setPassword(username: string, password: string): Promise<void> {
     checkNewCredentials(username, password);
     const passwordHash = await hashPassword(password, this.#scrypt);
@@ -169,16 +200,21 @@ export class AccessService {
       throw new RecordNotFoundError(`No user is named "${username}"`);
     }
     this.#cache.evictUser(username);
+    await this.#publishEviction?.(username);
   }
 
   listUsers(): Promise<User[]> {
     return this.#users.list();
   }
 
-  /** `pixyproxy user remove`; their images stay, their API keys go with them. @throws RecordNotFoundError */
+  /**
+   * `pixyproxy user remove`; their images stay, their API keys go with them. Evicted on every
+   * instance, as setPassword. @throws RecordNotFoundError
+   */
   async removeUser(username: string): Promise<void> {
     this.#cache.evictUser(username);
     if (!(await this.#users.deleteByUsername(username))) throw new RecordNotFoundError(`No user is named "${username}"`);
+    await this.#publishEviction?.(username);
   }
 
   /**

@@ -78,9 +78,35 @@ class FailureWindows {
  * when it succeeds: otherwise a burst of concurrent guesses would all pass the check while the first
  * ones are still being hashed (see AccessService.authenticate).
  *
- * State lives in this process only; several replicas each keep their own counts.
+ * State lives in this process only; several replicas each keep their own counts (with REDIS_URL,
+ * RedisLoginLimiter keeps them in Redis instead).
  */
-export class AuthFailureLimiter {
+/**
+ * What `AccessService.authenticate()` needs of a failed-login limiter: AuthFailureLimiter (in this
+ * process, one instance) and RedisLoginLimiter (shared by all instances, REDIS_URL) both provide it.
+ * An attempt is reserved (counted as a failure) before its password is checked, then forgiven.
+ */
+export interface LoginLimiter {
+  /**
+   * Refuses this client for this username, or counts one failed attempt; atomically. username is
+   * undefined when the credentials could not even be parsed (counted against the address only).
+   * @throws TooManyRequestsError (429 + Retry-After); SharedStateUnavailableError (503) from Redis
+   */
+  reserve(address: string, username: string | undefined): Promise<void> | void;
+  /** Takes back a reserved attempt that was not a wrong password (an outage). */
+  forgive(address: string, username: string): Promise<void> | void;
+  /** Takes back a reserved attempt whose password was right, and clears this client's record against the username. */
+  succeed(address: string, username: string): Promise<void> | void;
+  /**
+   * Refuses this client for this username without counting anything (a bearer token is checked
+   * first and counted only when refused). @throws TooManyRequestsError; SharedStateUnavailableError
+   */
+  check(address: string, username: string | undefined): Promise<void> | void;
+  /** Counts one failed attempt after the fact (a refused bearer token); never refuses. */
+  recordFailure(address: string, username: string | undefined): Promise<void> | void;
+}
+
+export class AuthFailureLimiter implements LoginLimiter {
   readonly #limit: number;
   readonly #byAddress: FailureWindows;
   readonly #byUsername: FailureWindows;
@@ -113,6 +139,18 @@ export class AuthFailureLimiter {
     this.#byAddress.release(address, now);
     this.#byUsername.release(username, now);
     this.#byPair.release(pairKey(address, username), now);
+  }
+
+  /** LoginLimiter: check, then count one failure. */
+  reserve(address: string, username: string | undefined): void {
+    this.check(address, username);
+    this.recordFailure(address, username);
+  }
+
+  /** LoginLimiter: forgive, then clear this client's record against the username. */
+  succeed(address: string, username: string): void {
+    this.forgive(address, username);
+    this.recordSuccess(address, username);
   }
 
   /** Counts one failed attempt; username is undefined when the credentials could not even be parsed. */

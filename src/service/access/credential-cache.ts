@@ -56,4 +56,10 @@ export class CredentialCache {
     this.#epoch += 1;
     for (const [key, entry] of this.#entries) if (entry.user.username === username) this.#entries.delete(key);
   }
+
+  /** Forgets every entry (evictions from other instances may have been missed). */
+  evictAll(): void {
+    this.#epoch += 1;
+    this.#entries.clear();
+  }
 }

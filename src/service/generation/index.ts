@@ -1,6 +1,7 @@
 /**
  * The generation room: the `ImageGenerator` port, the limiter every generator runs behind, the local
- * generator, and the OpenAI adapter (`openai/`, loaded only when configured). The rest of the code
+ * generator, the OpenAI adapter (`openai/`, loaded only when configured), and the generation job
+ * queue (in this process, or BullMQ on Redis). The rest of the code
  * imports this file only.
  */
 export type { GeneratedImage, GenerationRequest, ImageGenerator } from './image-generator.js';
@@ -39,3 +40,14 @@ export {
 } from './price-table.js';
 export { detectImage, UnrecognisedImageError, type DetectedImage, type ImageMediaType } from './media-type.js';
 export { EndUserIds, END_USER_ID_SECRET_FILE, loadOrCreateEndUserSecret } from './end-user-id.js';
+export { BullMqJobQueue, GENERATION_QUEUE_NAME, type BullMqJobQueueOptions } from './bullmq-job-queue.js';
+export {
+  JOB_RETENTION_MS,
+  type GenerationJob,
+  type GenerationJobData,
+  type GenerationJobQueue,
+  type JobProcessor,
+  type JobResult,
+  type JobStatus,
+} from './generation-jobs.js';
+export { InProcessJobQueue, type InProcessJobQueueOptions } from './in-process-job-queue.js';

@@ -7,3 +7,11 @@ export { mayModifyImage, assertMayModifyImage } from './image-permissions.js';
 export { decodeCursor, encodeCursor } from './listing-cursor.js';
 export { PrivateImageService, type PrivateImageServiceDeps } from './private-image-service.js';
 export { PublicImageService } from './public-image-service.js';
+export {
+  IDEMPOTENCY_KEY_TTL_MS,
+  ImageCreationService,
+  imageJobProcessor,
+  type CreateRequest,
+  type CreateResponse,
+  type ImageCreationDeps,
+} from './image-creation-service.js';

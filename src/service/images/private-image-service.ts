@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { ConstraintViolationError } from '../../core/errors.js';
 import { imageDetailOf, type ImageDetail, type ObjectLocation, type StoredImage } from '../../core/models/image.js';
 import type { User } from '../../core/models/user.js';
 import { silentLogger, type ServiceLogger } from '../../core/service-logger.js';
@@ -51,21 +52,26 @@ export class PrivateImageService {
   }
 
   /**
-   * POST /image (and any route that creates one image for a user): checks the options for the chosen
-   * model, holds the worst-case cost against the author's quotas, generates, settles the real cost
-   * into the usage ledger, stores the bytes, then commits the row naming where they are (store and
-   * key). The store has acknowledged the bytes before the row exists, and they are removed again if
-   * the row cannot be written: never a row without its bytes.
+   * POST /image (run as a generation job; any route that creates one image for a user): checks the
+   * options for the chosen model, holds the worst-case cost against the author's quotas, generates,
+   * settles the real cost into the usage ledger, stores the bytes, then commits the row naming where
+   * they are (store and key). The store has acknowledged the bytes before the row exists, and they
+   * are removed again if the row cannot be written: never a row without its bytes.
+   *
+   * With a guid (the job's id) the create is idempotent: when the image already exists it is returned
+   * without generating, and a second run for the same guid (a job recovered after its worker died)
+   * writes its bytes under the same key and inserts at most one row.
    * @param at JSON Pointer of the object holding the options, for the paths of refusals (`/body`).
    * @throws DataValidationError (400) for options the model does not take, before anything is held or
    *   called; QuotaExceededError (429); whatever the generator throws (422/502/503/504); ObjectStoreUnavailableError (503, no row
    *   written); DBConnectionError (503)
    */
-  async create(author: User, command: CreateImageCommand, at = '/body'): Promise<ImageDetail> {
+  async create(author: User, command: CreateImageCommand, guid: string = randomUUID(), at = '/body'): Promise<ImageDetail> {
+    const done = await this.#images.findByGuid(guid);
+    if (done !== undefined) return imageDetailOf(done);
     const options = resolveImageOptions(command.options, command.prompt, this.#models, at);
     const reservation = await this.#metering?.reserve(author.username, options, command.prompt);
     const image = await this.#generate(author, command.prompt, options, reservation);
-    const guid = randomUUID();
     const size = `${image.width}x${image.height}`;
     if (reservation !== undefined) {
       // The provider has billed this image: it goes into the ledger now, before the bytes are stored,
@@ -96,6 +102,9 @@ export class PrivateImageService {
       });
       return imageDetailOf(stored);
     } catch (error) {
+      // Another run of the same job committed first: its row is the one image of this guid.
+      const winner = error instanceof ConstraintViolationError ? await this.#images.findByGuid(guid) : undefined;
+      if (winner !== undefined) return imageDetailOf(winner);
       await this.#removeQuietly(location);
       throw error;
     }

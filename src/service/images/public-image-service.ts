@@ -10,16 +10,21 @@ import {
   type ImagePage,
 } from '../../core/models/image.js';
 import type { ImageRepository } from '../../data/image-repository.js';
-import type { ByteRange, ImageStorage } from '../storage/index.js';
+import type { ByteRange, ContentCache, ImageStorage } from '../storage/index.js';
 import { normaliseTags } from './image-commands.js';
 import { findImage } from './image-lookup.js';
 import { decodeCursor, encodeCursor } from './listing-cursor.js';
 
 /** Read-only access to the catalogue and the bytes; everything here is public. */
 export class PublicImageService {
+  /**
+   * @param contentCache recently served bytes by sha-256 (CONTENT_CACHE_BYTES); without it every
+   *   content request reads the store.
+   */
   constructor(
     private readonly images: ImageRepository,
     private readonly storage: ImageStorage,
+    private readonly contentCache?: ContentCache,
   ) {}
 
   /** GET /image/{guid}. @throws RecordNotFoundError (404) for a guid that names no image. */
@@ -46,19 +51,39 @@ export class PublicImageService {
   }
 
   /**
-   * Streams the bytes (or one range of them) from the store the row names, as they arrive.
+   * The bytes (or one range of them): from the content cache when they fit in it, else streamed from
+   * the store the row names, as they arrive. Call only after getContentInfo found the row: the row,
+   * looked up on every request, is what says the image still exists, so a cached image that was
+   * deleted (here or on another instance) is never served.
    * @throws InternalServerError when a row's bytes are missing; ObjectStoreUnavailableError (503) when
    * the store is down or slower than STORE_TIMEOUT_MS
    */
-  async openContent(info: ContentInfo, range?: ByteRange): Promise<Readable> {
-    const stream = await this.storage.open(info, range);
-    if (stream === undefined) {
-      // The client gets the generic 5xx detail; which object is missing is for the operator's log.
-      throw new InternalServerError('An unexpected error occurred', {
-        cause: new Error(`the bytes of image ${info.guid} (${info.object_store}:${info.object_key}) are missing from the store`),
-      });
+  async openContent(info: ContentInfo, range?: ByteRange): Promise<Readable | Buffer> {
+    const cache = this.contentCache;
+    if (cache !== undefined && cache.admits(info.byte_size)) {
+      const bytes = await cache.get(info.sha256, info.byte_size, () => this.#readWhole(info));
+      if (bytes === undefined) throw this.#missing(info);
+      // A length that disagrees with the row is not cached, and is streamed as before below.
+      if (bytes.length === info.byte_size) return range === undefined ? bytes : bytes.subarray(range.start, range.end + 1);
     }
+    const stream = await this.storage.open(info, range);
+    if (stream === undefined) throw this.#missing(info);
     return stream;
+  }
+
+  async #readWhole(info: ContentInfo): Promise<Buffer | undefined> {
+    const stream = await this.storage.open(info);
+    if (stream === undefined) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  #missing(info: ContentInfo): InternalServerError {
+    // The client gets the generic 5xx detail; which object is missing is for the operator's log.
+    return new InternalServerError('An unexpected error occurred', {
+      cause: new Error(`the bytes of image ${info.guid} (${info.object_store}:${info.object_key}) are missing from the store`),
+    });
   }
 
   /**

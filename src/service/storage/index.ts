@@ -4,6 +4,7 @@
  * committed, and the migration between stores. The rest of the code imports this file only.
  */
 export type { ByteRange, ImageStore, StoredFile, StoredTemporary } from './image-store.js';
+export { ContentCache } from './content-cache.js';
 export { FileImageStore } from './file-image-store.js';
 export { S3ImageStore, type S3ImageStoreOptions } from './s3/s3-image-store.js';
 export { ImageStorage } from './image-storage.js';

@@ -1,7 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EndpointNotFoundError, TooManyRequestsError } from '../../core/errors.js';
-import type { ImageDetailCreate } from '../../core/models/image.js';
+import type { ImageDetail, ImageDetailCreate } from '../../core/models/image.js';
+import type { User } from '../../core/models/user.js';
 import {
   OpenAIErrorSchema,
   OpenAIImageGenerateSchema,
@@ -16,14 +17,15 @@ import {
 import type { TokenUsage } from '../../core/models/usage.js';
 import type { AccessService } from '../../service/access/index.js';
 import { familyRulesOf } from '../../service/generation/index.js';
-import { createImageCommand, type CreateImageCommand, type PrivateImageService, type PublicImageService } from '../../service/images/index.js';
+import { createImageCommand, type CreateImageCommand, type ImageCreationService, type PublicImageService } from '../../service/images/index.js';
 import type { MeteringService } from '../../service/metering/index.js';
 import { authenticateRequest } from '../authentication.js';
 import { sendOpenAIError } from '../openai-error.js';
 
 export interface OpenAIRoutesOptions {
   access: AccessService;
-  privateImages: PrivateImageService;
+  /** The create of POST /image (generation job, quotas, ledger, global concurrency), synchronous. */
+  creation: ImageCreationService;
   publicImages: PublicImageService;
   /** The usage ledger, for the `usage` of a response. */
   metering: MeteringService;
@@ -33,6 +35,20 @@ export interface OpenAIRoutesOptions {
   publicBaseUrl: string | undefined;
   /** Creates allowed per user per minute, as on POST /image. */
   createRateLimit: number;
+}
+
+/** One synchronous create through ImageCreationService, as POST /image without Prefer or Idempotency-Key. */
+async function createOne(creation: ImageCreationService, author: User, command: CreateImageCommand): Promise<ImageDetail> {
+  const result = await creation.create({ author, command, respondAsync: false });
+  switch (result.kind) {
+    case 'created':
+      return result.image;
+    case 'failed':
+      throw result.error;
+    case 'accepted':
+      // A synchronous create waits for its job; an accepted answer here is a bug, not a client error.
+      throw new Error('A synchronous create answered with an accepted job');
+  }
 }
 
 const openAIError = (description: string) => ({ ...OpenAIErrorSchema, description });
@@ -94,8 +110,11 @@ function baseUrlOf(request: FastifyRequest, configured: string | undefined): str
 
 async function bytesOf(images: PublicImageService, guid: string): Promise<Buffer> {
   const info = await images.getContentInfo(guid);
+  const content = await images.openContent(info);
+  // The content cache answers the bytes themselves; a store answers a stream.
+  if (Buffer.isBuffer(content)) return content;
   const chunks: Buffer[] = [];
-  for await (const chunk of await images.openContent(info)) chunks.push(chunk as Buffer);
+  for await (const chunk of content) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 
@@ -158,9 +177,9 @@ export async function openAIRoutes(instance: FastifyInstance, opts: OpenAIRoutes
       const body: OpenAIImageGenerate = request.body;
       const command = commandOf(body);
       const model = body.model ?? opts.models[0]!;
-      // Each image goes through the same create as POST /image (queue, store, catalogue), at once:
-      // the generation limiter bounds what reaches the provider.
-      const settled = await Promise.allSettled(Array.from({ length: body.n ?? 1 }, () => opts.privateImages.create(request.user!, command)));
+      // Each image goes through the same create as POST /image (a generation job: quotas, ledger,
+      // store, catalogue), at once: the queue's global concurrency bounds what reaches the provider.
+      const settled = await Promise.allSettled(Array.from({ length: body.n ?? 1 }, () => createOne(opts.creation, request.user!, command)));
       const details = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
       const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed !== undefined) {

@@ -4,12 +4,19 @@ import { Type } from 'typebox';
 import { TooManyRequestsError } from '../../core/errors.js';
 import { ImageDetailCreateSchema, ImageDetailUpdateSchema } from '../../core/models/image.js';
 import type { AccessService } from '../../service/access/index.js';
-import { createImageCommand, updateTagsCommand, type PrivateImageService } from '../../service/images/index.js';
+import {
+  createImageCommand,
+  updateTagsCommand,
+  type ImageCreationService,
+  type PrivateImageService,
+} from '../../service/images/index.js';
 import { authenticateRequest } from '../authentication.js';
+import { JOB_POLL_SECONDS, jobBody } from './job-routes.js';
 import { GuidParams, problem, problemResponses } from './route-schemas.js';
 
 export interface PrivateRoutesOptions {
   images: PrivateImageService;
+  creation: ImageCreationService;
   access: AccessService;
   /** Creates allowed per user per minute. */
   createRateLimit: number;
@@ -47,6 +54,21 @@ const generationResponses = {
   504: problem('The image provider did not answer within OPENAI_TIMEOUT_MS (`GenerationTimeoutError`)'),
 };
 
+/** True when a Prefer header (RFC 7240 section 2) asks for `respond-async`; other preferences are ignored. */
+export function prefersRespondAsync(header: string | string[] | undefined): boolean {
+  const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
+  return values.some((value) =>
+    value.split(',').some((preference) => preference.split(';')[0]?.trim().toLowerCase() === 'respond-async'),
+  );
+}
+
+const CreateHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ description: '1-255 printable ASCII characters; the same key with the same body replays the first response (24 hours, per user)' }),
+  ),
+  prefer: Type.Optional(Type.String({ description: '`respond-async`: answer 202 with the job once it is accepted (RFC 7240)' })),
+});
+
 /** Writes, behind HTTP Basic auth or an API key (Bearer); the authenticated user is the author. */
 export async function privateImageRoutes(instance: FastifyInstance, opts: PrivateRoutesOptions) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
@@ -73,22 +95,50 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
         operationId: 'createImage',
         tags: ['images'],
         summary: 'Generate an image from a prompt',
+        description:
+          'Synchronous by default: answers 201 once the image exists. With `Prefer: respond-async` it answers 202 once the ' +
+          'generation job is accepted, with `Location: /jobs/{id}`. With `Idempotency-Key` a repeat of the same request ' +
+          '(same user, key and body, within 24 hours) replays the first response with `Idempotent-Replayed: true` instead ' +
+          'of generating again.',
         security: [{ basicAuth: [] }, { bearerAuth: [] }],
+        headers: CreateHeaders,
         body: ImageDetailCreateSchema,
         response: {
           201: Type.Ref('ImageDetail', { description: 'Created; `Location` names the new image' }),
+          202: Type.Ref('Job', { description: 'Accepted (`Prefer: respond-async`); `Location` names the job, poll it after `Retry-After` seconds' }),
           ...authResponses,
+          409: problem('A request with this Idempotency-Key is still running (`IdempotencyKeyInUseError`); retry later'),
           ...bodyResponses,
           429: problem('Too many failed logins from this client, too many creates by this user (`TooManyRequestsError`), or a quota of this user reached (`QuotaExceededError`); `Retry-After`'),
           ...problemResponses,
           ...generationResponses,
+          422: problem(
+            'The image provider refused the prompt (`PromptRejectedError`), or the Idempotency-Key was used with a different body (`IdempotencyKeyReusedError`)',
+          ),
         },
       },
     },
     async (request, reply) => {
-      // The body was validated by the route schema, once; here it becomes the typed command.
-      const detail = await opts.images.create(request.user!, createImageCommand(request.body));
-      return reply.code(201).header('location', `${app.prefix}/${detail.guid}`).send(detail);
+      const result = await opts.creation.create({
+        author: request.user!,
+        command: createImageCommand(request.body),
+        idempotencyKey: request.headers['idempotency-key'],
+        respondAsync: prefersRespondAsync(request.headers.prefer),
+      });
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      switch (result.kind) {
+        case 'created':
+          return reply.code(201).header('location', `${app.prefix}/${result.image.guid}`).send(result.image);
+        case 'accepted':
+          return reply
+            .code(202)
+            .header('location', `/jobs/${result.job.id}`)
+            .header('retry-after', String(JOB_POLL_SECONDS))
+            .header('preference-applied', 'respond-async')
+            .send(jobBody(result.job, request.id));
+        case 'failed':
+          throw result.error;
+      }
     },
   );
 

@@ -54,7 +54,8 @@ async function sendContent(
   const notModified = headers['if-none-match'] !== undefined
     ? noneMatchHits(headers['if-none-match'], etag)
     : notModifiedSince(headers['if-modified-since'], lastModified);
-  const range = notModified || !ifRangeAllows(headers['if-range'], etag, lastModified)
+  // RFC 9110 14.2: Range is ignored for any method but GET, so HEAD answers what GET without Range would.
+  const range = request.method !== 'GET' || notModified || !ifRangeAllows(headers['if-range'], etag, lastModified)
     ? ({ kind: 'none' } as const)
     : parseRange(headers.range, info.byte_size);
   reply.header('accept-ranges', 'bytes');

@@ -119,6 +119,7 @@ describe('AccessService.addUser', () => {
   it.each([
     ['a username with a space', 'bad name', PASSWORD, '/username'],
     ['a password under 8 characters', 'bob', 'short', '/password'],
+    ['a password with a lone surrogate', 'bob', 'correct \ud800 horse', '/password'],
   ])('rejects %s with DataValidationError', async (_case, username, password, path) => {
     const error = await service.addUser(username, password).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataValidationError);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ONE_MIB_SIDE } from '../../../scripts/noise-png.js';
 import { makeImageInput, PNG_SIGNATURE } from '../../support/factories.js';
 import { NoiseImageGenerator } from '../../support/noise-generator.js';
+import { rawExchange as rawExchangeOn } from '../../support/raw-http.js';
 import { createTestApp, type TestApp } from '../../support/test-app.js';
 
 // One server over a real socket for the whole file: conditional, range and HEAD behaviour depends on
@@ -49,28 +49,37 @@ afterAll(async () => {
 const content = () => `${base}/image/${guid}/content`;
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-/** Every byte the server sends for one request on its own connection, split into head and body. */
-function rawExchange(method: string, path: string, headers: Record<string, string> = {}): Promise<{ head: string; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    const lines = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close'];
-    for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-    socket.on('connect', () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      const all = Buffer.concat(chunks);
-      const split = all.indexOf('\r\n\r\n');
-      resolve({ head: all.subarray(0, split).toString('latin1'), body: all.subarray(split + 4) });
-    });
+const rawExchange = (method: string, path: string, headers: Record<string, string> = {}) => rawExchangeOn(port, method, path, headers);
+
+/**
+ * Conditional requests are evaluated in UTC and in zones on either side of it: a date parsed as local
+ * time passes in UTC and fails east of it (Asia/Tokyo) or west (America/Los_Angeles), depending on
+ * the comparison. Node applies a change of process.env.TZ at once.
+ */
+const TIME_ZONES = ['UTC', 'Asia/Tokyo', 'America/Los_Angeles'];
+function useTimeZone(timeZone: string) {
+  let previous: string | undefined;
+  beforeAll(() => {
+    previous = process.env['TZ'];
+    process.env['TZ'] = timeZone;
+  });
+  afterAll(() => {
+    if (previous === undefined) delete process.env['TZ'];
+    else process.env['TZ'] = previous;
   });
 }
 
-function headerOf(head: string, name: string): string | undefined {
-  const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-  return line?.slice(name.length + 1).trim();
-}
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n: number) => String(n).padStart(2, '0');
+const clock = (d: Date) => `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+/** `Sunday, 06-Nov-94 08:49:37 GMT` */
+const rfc850 = (d: Date) =>
+  `${DAYS[d.getUTCDay()]}, ${two(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${two(d.getUTCFullYear() % 100)} ${clock(d)} GMT`;
+/** `Sun Nov  6 08:49:37 1994` */
+const asctime = (d: Date) =>
+  `${DAYS[d.getUTCDay()]!.slice(0, 3)} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${clock(d)} ${d.getUTCFullYear()}`;
+
 
 describe('GET /image/{guid}/content over a real socket', () => {
   it('streams a 1 MiB image byte for byte, with the sha-256 it was stored with', async () => {
@@ -97,19 +106,21 @@ describe('GET /image/{guid}/content over a real socket', () => {
   });
 });
 
-describe('conditional GET', () => {
+describe.each(TIME_ZONES)('conditional GET with the server in TZ=%s', (timeZone) => {
+  useTimeZone(timeZone);
+
   it.each([
     ['the exact entity tag', () => etag],
     ['a list holding the entity tag', () => `"0000", ${etag}, "ffff"`],
     ['the weak form of the entity tag', () => `W/${etag}`],
     ['*', () => '*'],
   ])('answers 304 with no body and the validators for If-None-Match: %s', async (_label, value) => {
-    const { head, body } = await rawExchange('GET', `/image/${guid}/content`, { 'If-None-Match': value() });
+    const { head, headers, body } = await rawExchange('GET', `/image/${guid}/content`, { 'If-None-Match': value() });
     expect(head).toMatch(/^HTTP\/1\.1 304 /);
     expect(body.length).toBe(0);
-    expect(headerOf(head, 'etag')).toBe(etag);
-    expect(headerOf(head, 'last-modified')).toBe(lastModified);
-    expect(headerOf(head, 'cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(headers['etag']).toBe(etag);
+    expect(headers['last-modified']).toBe(lastModified);
+    expect(headers['cache-control']).toBe('public, max-age=31536000, immutable');
   });
 
   it('answers 200 with the bytes when If-None-Match names another entity tag', async () => {
@@ -139,6 +150,34 @@ describe('conditional GET', () => {
     expect(response.status).toBe(200);
     await response.arrayBuffer();
   });
+  // The same instant as Last-Modified in each HTTP-date form of RFC 9110 5.6.7.
+  it.each([
+    ['IMF-fixdate', () => lastModified],
+    ['RFC 850', () => rfc850(new Date(lastModified))],
+    ['asctime', () => asctime(new Date(lastModified))],
+  ])('answers 304 for If-Modified-Since equal to Last-Modified in %s form', async (_form, since) => {
+    const { head } = await rawExchange('GET', `/image/${guid}/content`, { 'If-Modified-Since': since() });
+    expect(head).toMatch(/^HTTP\/1\.1 304 /);
+  });
+
+  it.each([
+    ['an ISO 8601 date', '2099-01-01'],
+    ['a bare year', '2099'],
+    ['a date in another zone', 'Thu, 01 Jan 2099 00:00:00 PST'],
+    ['a lower-case zone', 'Thu, 01 Jan 2099 00:00:00 gmt'],
+    ['an impossible day', 'Tue, 31 Feb 2099 00:00:00 GMT'],
+    ['an impossible hour', 'Thu, 01 Jan 2099 24:00:00 GMT'],
+    ['asctime with a zone', 'Thu Jan  1 00:00:00 2099 GMT'],
+  ])('ignores If-Modified-Since that is not an HTTP-date (%s) and answers 200', async (_label, since) => {
+    const { head } = await rawExchange('GET', `/image/${guid}/content`, { 'If-Modified-Since': since });
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('honours If-Range given as the asctime form of Last-Modified', async () => {
+    const response = await fetch(content(), { headers: { range: 'bytes=0-9', 'if-range': asctime(new Date(lastModified)) } });
+    await response.arrayBuffer();
+    expect(response.status).toBe(206);
+  });
 });
 
 describe('HEAD', () => {
@@ -148,18 +187,22 @@ describe('HEAD', () => {
     expect(head.head).toMatch(/^HTTP\/1\.1 200 /);
     expect(head.body.length).toBe(0);
     for (const name of ['content-length', 'content-type', 'etag', 'last-modified', 'cache-control', 'accept-ranges']) {
-      expect(headerOf(head.head, name), name).toBe(headerOf(get.head, name));
+      expect(head.headers[name], name).toBe(get.headers[name]);
     }
-    expect(Number(headerOf(head.head, 'content-length'))).toBe(bytes.length);
+    expect(Number(head.headers['content-length'])).toBe(bytes.length);
   });
 
-  it('answers a Range with 206 and the length of the range, and no body', async () => {
-    const head = await fetch(content(), { method: 'HEAD', headers: { range: 'bytes=0-9' } });
-    expect(head.status).toBe(206);
-    expect(head.headers.get('content-length')).toBe('10');
-    expect(head.headers.get('content-range')).toBe(`bytes 0-9/${bytes.length}`);
-    expect((await head.arrayBuffer()).byteLength).toBe(0);
-  });
+  // RFC 9110 14.2: a server ignores Range for any method other than GET.
+  it.each([['bytes=0-7'], ['bytes=-50'], [`bytes=${Number.MAX_SAFE_INTEGER}-`]])(
+    'ignores Range: %s and answers 200 with the full Content-Length and no Content-Range',
+    async (range) => {
+      const head = await rawExchange('HEAD', `/image/${guid}/content`, { Range: range });
+      expect(head.head).toMatch(/^HTTP\/1\.1 200 /);
+      expect(Number(head.headers['content-length'])).toBe(bytes.length);
+      expect(head.headers['content-range']).toBeUndefined();
+      expect(head.body.length).toBe(0);
+    },
+  );
 
   it('answers 404 for an unknown guid', async () => {
     const head = await fetch(`${base}/image/3f0b6a52-8d5e-4c1e-9d62-0c8f7a3b9e41/content`, { method: 'HEAD' });

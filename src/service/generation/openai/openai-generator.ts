@@ -9,6 +9,7 @@ import { detectImage } from '../media-type.js';
 import { failureOf } from './openai-failure.js';
 import { imageRequestParams, modelFamilyOf } from './openai-model-family.js';
 import { retryPolicyFetch } from './openai-retry-policy.js';
+import { wellFormedText } from '../../../core/unicode-text.js';
 
 export interface OpenAIGeneratorOptions extends OpenAIConfig {
   apiKey: string;
@@ -136,7 +137,8 @@ export class OpenAIImageGenerator implements ImageGenerator {
         width: detected.width,
         height: detected.height,
         model: options.model,
-        revisedPrompt: stringOrNull(item.revised_prompt),
+        // A lone surrogate would be stored differently by each engine; one U+FFFD, the same everywhere.
+        revisedPrompt: typeof item.revised_prompt === 'string' && item.revised_prompt !== '' ? wellFormedText(item.revised_prompt) : null,
         quality: stringOrNull(reported.quality) ?? options.quality ?? null,
         background: stringOrNull(reported.background) ?? options.background ?? null,
         // What the bytes are, not what was asked or claimed.

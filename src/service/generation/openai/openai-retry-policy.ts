@@ -1,3 +1,5 @@
+import { parseHttpDate } from '../../../core/http-date.js';
+
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 /** How long the provider asks us to wait, from `retry-after-ms` or `retry-after` (seconds or a date). */
@@ -6,10 +8,12 @@ export function retryAfterMsOf(headers: Headers | undefined): number | undefined
   if (Number.isFinite(millis) && millis >= 0) return millis;
   const raw = headers?.get('retry-after');
   if (!raw) return undefined;
+  // Seconds are read as the SDK reads them (parseFloat), since it is the SDK that waits.
   const seconds = Number.parseFloat(raw);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  // RFC 9110 10.2.3: otherwise an HTTP-date, always GMT whatever our time zone.
+  const date = parseHttpDate(raw.trim());
+  return date === undefined ? undefined : Math.max(0, date - Date.now());
 }
 
 function errorCodeOf(body: string): string | undefined {
