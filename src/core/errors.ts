@@ -99,6 +99,7 @@ const ERROR_CLASSES: Readonly<Record<string, new (message: string, options?: Pix
   UnsupportedMediaTypeError,
   RangeNotSatisfiableError,
   PromptRejectedError,
+  QuotaExceededError,
   IdempotencyKeyReusedError,
   IdempotencyKeyInUseError,
   TooManyRequestsError,
@@ -107,6 +108,7 @@ const ERROR_CLASSES: Readonly<Record<string, new (message: string, options?: Pix
   DBConnectionError,
   ServiceUnavailableError,
   SharedStateUnavailableError,
+  ObjectStoreUnavailableError,
   GenerationTimeoutError,
 };
 
