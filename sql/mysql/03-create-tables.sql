@@ -1,7 +1,7 @@
 -- pixyproxy on MySQL 8 / MariaDB 10.6+: step 3 of 3, run as an administrator against the database.
 --   mariadb -u root -p pixyproxy < sql/mysql/03-create-tables.sql
 --
--- The same schema as the migrations in src/data/migrations/ (001 to 004 and 007), which the tests
+-- The same schema as the migrations in src/data/migrations/ (001 to 004, 006 and 007), which the tests
 -- check by comparing information_schema for a database built each way. The last statement records
 -- those versions in the migration ledger, so the application's start-up migration step skips them.
 --
@@ -110,6 +110,23 @@ CREATE TABLE quota_reservation (
   KEY quota_reservation_user_idx (username, expires_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
 
+-- API keys (migration 006): only a SHA-256 of each token is stored; a key goes with its user.
+CREATE TABLE api_key (
+  id CHAR(16) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
+  user_id BIGINT UNSIGNED NOT NULL,
+  token_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
+  prefix VARCHAR(16) CHARACTER SET ascii COLLATE ascii_nopad_bin NOT NULL,
+  label VARCHAR(200) NULL,
+  created_at DATETIME(3) NOT NULL,
+  expires_at DATETIME(3) NULL,
+  revoked_at DATETIME(3) NULL,
+  last_used_at DATETIME(3) NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY api_key_token_hash_uq (token_hash),
+  KEY api_key_user_idx (user_id, created_at),
+  CONSTRAINT api_key_user_fk FOREIGN KEY (user_id) REFERENCES user (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;
+
 -- Migration 007: Idempotency-Key of POST /image, one row per (user, key), kept 24 hours.
 CREATE TABLE idempotency_key (
   username VARCHAR(64) NOT NULL,
@@ -135,4 +152,5 @@ VALUES (1, 'initial schema: user, image, image_tag', UTC_TIMESTAMP(3)),
   (3, 'image bytes location: object_store, object_key', UTC_TIMESTAMP(3)),
   (4, 'image options, usage ledger, user quotas and quota reservations', UTC_TIMESTAMP(3)),
   (5, 'prompt search: image_fts (SQLite FTS5) / image.search_text FULLTEXT (MySQL)', UTC_TIMESTAMP(3)),
+  (6, 'api keys', UTC_TIMESTAMP(3)),
   (7, 'idempotency keys of POST /image', UTC_TIMESTAMP(3));

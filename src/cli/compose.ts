@@ -6,6 +6,7 @@ import type { ServiceLogger } from '../core/service-logger.js';
 import type { Database } from '../data/database.js';
 import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
+import { SqlApiKeyRepository } from '../data/api-key-repository.js';
 import { SqlIdempotencyKeyRepository } from '../data/idempotency-key-repository.js';
 import { SqlImageRepository } from '../data/image-repository.js';
 import { openRedis, waitUntilReady } from '../data/redis-connection.js';
@@ -15,6 +16,7 @@ import { SqlUsageRepository } from '../data/usage-repository.js';
 import { SqlUserRepository } from '../data/user-repository.js';
 import {
   AccessService,
+  ApiKeyService,
   AuthFailureLimiter,
   CredentialCache,
   RedisCredentialInvalidation,
@@ -133,6 +135,9 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       concurrency: config.generationConcurrency,
       queue: config.generationQueue,
     });
+    const apiKeys = new ApiKeyService(new SqlApiKeyRepository(db), { log });
+    // Pending "last used" times are written while the database is still open (closers run in reverse).
+    closers.push(() => apiKeys.flush());
 
     // Shared state (REDIS_URL): one fail-fast connection for the request path, the failed-login
     // limiter and the create rate limit on it, credential evictions over pub/sub.
@@ -154,6 +159,7 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
         : new AuthFailureLimiter({ limit: config.authFailureLimit, windowMs: config.authFailureWindowMs });
     const access = new AccessService({
       users: new SqlUserRepository(db),
+      apiKeys,
       credentialCache: new CredentialCache(config.authCacheTtlMs),
       failureLimiter,
       ...(invalidation && { publishEviction: (username: string) => invalidation.publish(username) }),
@@ -221,6 +227,7 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
         return found === undefined ? undefined : imageDetailOf(found);
       } }),
       access,
+      apiKeys,
       readiness: new ReadinessCheck(db, storage),
     };
     const rateLimitStore = redisConfig && requestRedis ? redisRateLimitStore(requestRedis, redisConfig.keyPrefix) : undefined;

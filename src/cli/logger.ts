@@ -28,6 +28,9 @@ export const REDACTED_PATHS = [
   '*.openai.apiKey',
   'api_key',
   '*.api_key',
+  // An API key's token (the create answer's `token`), should a whole key object ever be logged.
+  'token',
+  '*.token',
   'endUserIdSecret',
   '*.endUserIdSecret',
 ];

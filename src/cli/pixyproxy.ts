@@ -5,6 +5,7 @@ import { ConstraintViolationError, ConfigurationError, PixyproxyError } from '..
 import { USAGE_GROUPS, type QuotaLimits, type UsageGroupBy } from '../core/models/usage.js';
 import { formatUsd, parseUsd } from '../service/generation/index.js';
 import { openContext, type Context } from './compose.js';
+import { KEY_USAGE, keyCommand } from './key-command.js';
 import { createLogger } from './logger.js';
 import { passwordFromPrompt, passwordFromStdin } from './read-password.js';
 import { formatSummary, progressReporter } from './storage-command.js';
@@ -30,13 +31,14 @@ Commands:
   user passwd NAME [--password-stdin]
                                      change a user's password
   user list                          list users
-  user remove NAME                   remove a user (their images stay)
+  user remove NAME                   remove a user (their images stay; their API keys go)
   user quota NAME [--images-per-day N] [--usd-per-month USD] [--clear]
                                      set a user's quotas (UTC day, UTC calendar month); an option
                                      left out keeps its value; --clear removes both; none prints them
   usage [--from TIME] [--to TIME] [--group-by user|model|day]
                                      images, tokens and cost per group (RFC 3339 times; from
                                      defaults to the start of the current UTC month)
+${KEY_USAGE}
 
 Configuration comes from the environment and a .env file in the working directory; see README.md.`;
 
@@ -205,6 +207,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'user':
       return userCommand(config, rest);
+    case 'key':
+      return keyCommand(rest, (fn) => withContext(config, fn));
     case 'usage':
       return usageCommand(config, rest);
     case 'doctor': {

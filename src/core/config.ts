@@ -116,6 +116,11 @@ export interface Config {
   pricesFile: string | undefined;
   /** Secret for the end-user ids sent to the provider; undefined: generated into DATA_DIR. */
   endUserIdSecret: string | undefined;
+  /**
+   * The public origin (PUBLIC_BASE_URL, no trailing slash) for absolute image URLs in /v1 answers;
+   * undefined: derived from each request.
+   */
+  publicBaseUrl: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -207,6 +212,16 @@ function databaseConfig(env: Env, dataDir: string, cwd: string): DatabaseConfig 
   }
   if (url.startsWith('mysql://') || url.startsWith('mariadb://')) return mysqlFromUrl(url, pool);
   throw new ConfigurationError('DATABASE_URL must start with sqlite: or mysql://');
+}
+
+function publicBaseUrl(env: Env): string | undefined {
+  const raw = present(env, 'PUBLIC_BASE_URL');
+  if (raw === undefined) return undefined;
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+    throw new ConfigurationError(`PUBLIC_BASE_URL must be an http or https URL without query or fragment, got "${raw}"`);
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 function redisConfig(env: Env): RedisConfig | undefined {
@@ -356,6 +371,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
     pricesFile: pricesFile === undefined ? undefined : absolute(pricesFile),
     endUserIdSecret,
+    publicBaseUrl: publicBaseUrl(env),
   };
 }
 

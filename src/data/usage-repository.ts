@@ -70,6 +70,8 @@ export interface UsageRepository {
   release(reservationId: string): Promise<void>;
   currentUse(username: string, now: string, dayStart: string, monthStart: string): Promise<CurrentUse>;
   summarize(filter: UsageFilter): Promise<UsageGroup[]>;
+  /** The ledger's token usage of one image (by its guid), or undefined when it has no ledger row. */
+  usageOfImage(guid: string): Promise<TokenUsage | undefined>;
 }
 
 interface QuotaRow {
@@ -170,9 +172,37 @@ function tokenParams(usage: TokenUsage) {
   };
 }
 
+interface TokenRow {
+  input_tokens: number | string;
+  input_text_tokens: number | string | null;
+  input_image_tokens: number | string | null;
+  output_tokens: number | string;
+  output_text_tokens: number | string | null;
+  output_image_tokens: number | string | null;
+  total_tokens: number | string;
+}
+
 /** The usage ledger, quotas and quota reservations, in the same SQL on SQLite and MySQL. */
 export class SqlUsageRepository implements UsageRepository {
   constructor(private readonly db: Database) {}
+
+  async usageOfImage(guid: string): Promise<TokenUsage | undefined> {
+    const row = await this.db.get<TokenRow>(
+      `SELECT input_tokens, input_text_tokens, input_image_tokens, output_tokens, output_text_tokens, output_image_tokens,
+         total_tokens FROM usage_record WHERE guid = :guid`,
+      { guid },
+    );
+    if (row === undefined) return undefined;
+    return {
+      input_tokens: Number(row.input_tokens),
+      input_text_tokens: numberOrNull(row.input_text_tokens),
+      input_image_tokens: numberOrNull(row.input_image_tokens),
+      output_tokens: Number(row.output_tokens),
+      output_text_tokens: numberOrNull(row.output_text_tokens),
+      output_image_tokens: numberOrNull(row.output_image_tokens),
+      total_tokens: Number(row.total_tokens),
+    };
+  }
 
   async quotaOf(username: string): Promise<QuotaLimits> {
     return limitsFrom(await this.db.get<QuotaRow>(LOCK_QUOTA.sqlite, { username }));

@@ -1,15 +1,16 @@
 import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import { ApiKeyListSchema, ApiKeySchema, CreatedApiKeySchema } from '../core/models/api-key.js';
 import { ImageDetailSchema, ImageListSchema } from '../core/models/image.js';
 import { JobSchema } from '../core/models/job.js';
 import { ProblemSchema } from '../core/models/problem.js';
-import type { AccessService } from '../service/access/index.js';
+import type { AccessService, ApiKeyService } from '../service/access/index.js';
 import type { ImageCreationService, PrivateImageService, PublicImageService } from '../service/images/index.js';
 import type { ImageVariants } from '../service/storage/index.js';
 import type { MeteringService } from '../service/metering/index.js';
 import { MeSchema, UsageReportSchema } from '../core/models/usage.js';
-import { basicAuth } from './basic-auth.js';
+import { authenticateRequest } from './authentication.js';
 import { usageRoutes } from './routes/usage-routes.js';
 import { bodilessRequests } from './bodiless-requests.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
@@ -21,8 +22,10 @@ import { requestText } from './request-text.js';
 import { clientErrorHandler, protocolRequirements } from './http-parser-errors.js';
 import { SECURITY_HEADERS, securityHeaders } from './security-headers.js';
 import { DEFAULT_GALLERY_DIR, galleryPage } from './gallery-page.js';
+import { apiKeyRoutes } from './routes/api-key-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
+import { openAIRoutes } from './routes/openai-routes.js';
 import type { ReadinessCheck } from './routes/readiness-check.js';
 import { privateImageRoutes } from './routes/private-image-routes.js';
 import { publicImageRoutes, type ContentDeliveryOptions } from './routes/public-image-routes.js';
@@ -35,6 +38,8 @@ export interface AppServices {
   creation: ImageCreationService;
   /** The login call of the private routes; it carries the failed-login limits. */
   access: AccessService;
+  /** The caller's own API keys (/me/keys). */
+  apiKeys: ApiKeyService;
   /** Usage ledger, cost and quotas (GET /usage, GET /me). */
   metering: MeteringService;
   readiness: ReadinessCheck;
@@ -59,6 +64,10 @@ export interface AppOptions {
   galleryDir?: string;
   /** CONTENT_DELIVERY and PRESIGN_EXPIRES_SECONDS; streamed when absent. */
   contentDelivery?: ContentDeliveryOptions;
+  /** PUBLIC_BASE_URL: the origin of the image URLs /v1 answers; derived from each request when absent. */
+  publicBaseUrl?: string | undefined;
+  /** The image models /v1 clients may choose, the default first (default: the local generator's). */
+  imageModels?: readonly string[];
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -93,9 +102,13 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   // into a string that fails validation with 400 instead of the 415 the API promises.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('user', null);
+  app.decorateRequest('authScheme', null);
   app.addSchema(ImageDetailSchema);
   app.addSchema(ImageListSchema);
   app.addSchema(ProblemSchema);
+  app.addSchema(ApiKeySchema);
+  app.addSchema(ApiKeyListSchema);
+  app.addSchema(CreatedApiKeySchema);
   app.addSchema(JobSchema);
   app.addSchema(UsageReportSchema);
   app.addSchema(MeSchema);
@@ -125,6 +138,17 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     createRateLimit: options.createRateLimit,
   });
   await app.register(jobRoutes, { prefix: '/jobs', creation: services.creation, access: services.access });
-  await app.register(usageRoutes, { metering: services.metering, authenticate: basicAuth(services.access) });
+  await app.register(usageRoutes, { metering: services.metering, authenticate: authenticateRequest(services.access) });
+  await app.register(apiKeyRoutes, { prefix: '/me/keys', access: services.access, apiKeys: services.apiKeys });
+  await app.register(openAIRoutes, {
+    prefix: '/v1',
+    access: services.access,
+    creation: services.creation,
+    publicImages: services.publicImages,
+    metering: services.metering,
+    models: options.imageModels ?? ['local'],
+    publicBaseUrl: options.publicBaseUrl,
+    createRateLimit: options.createRateLimit,
+  });
   return app;
 }

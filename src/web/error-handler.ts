@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AuthenticationError, BadRequestError, EndpointNotFoundError } from '../core/errors.js';
+import { challengeFor } from './authentication.js';
 import { asPixyproxyError, problemFor } from './problem.js';
 import { finishRequest, startRequest } from './request-logging.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -12,9 +13,7 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   if (status >= 500) request.log.error({ err: ours.cause ?? error, error: ours.name }, ours.message);
   else request.log.debug({ error: ours.name, detail: body.detail }, 'request refused');
   if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
-  if (ours instanceof AuthenticationError) {
-    reply.header('www-authenticate', 'Basic realm="pixyproxy", charset="UTF-8"');
-  }
+  if (ours instanceof AuthenticationError) reply.header('www-authenticate', challengeFor(request));
   return reply.code(status).type('application/problem+json; charset=utf-8').send(body);
 }
 

@@ -10,6 +10,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller on private routes; null on public ones. */
     user: User | null;
+    /** The scheme of the credentials the request presented on a private route (set even when refused). */
+    authScheme: 'basic' | 'bearer' | null;
   }
 }
 

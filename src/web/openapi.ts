@@ -12,11 +12,19 @@ export const openApi = fp(
         info: {
           title: 'pixyproxy',
           version: opts.version,
-          description: 'Generate images from text prompts, catalogue them and serve them. Errors are RFC 9457 problem+json.',
+          description:
+            'Generate images from text prompts, catalogue them and serve them. Errors are RFC 9457 problem+json, except under /v1 (OpenAI\'s error body).',
         },
-        components: { securitySchemes: { basicAuth: { type: 'http', scheme: 'basic' } } },
+        components: {
+          securitySchemes: {
+            basicAuth: { type: 'http', scheme: 'basic' },
+            bearerAuth: { type: 'http', scheme: 'bearer', description: 'A pixyproxy API key (`pxy_...`), see /me/keys' },
+          },
+        },
         tags: [
           { name: 'images', description: 'The image catalogue' },
+          { name: 'api keys', description: 'Your API keys: bearer tokens that act as you' },
+          { name: 'openai', description: 'The OpenAI Images API under /v1, for OpenAI clients; errors in OpenAI\'s shape' },
           { name: 'operations', description: 'Health checks' },
         ],
       },

@@ -94,9 +94,9 @@ describeEachEngine((engine) => {
   it('does not log in "bob " with bob\'s password', async () => {
     const access = accessServiceOver(users, { credentialCacheTtlMs: 0 });
     await access.addUser('bob', 'correct horse battery');
-    expect((await access.authenticate(CLIENT, 'bob', 'correct horse battery')).username).toBe('bob');
+    expect((await access.authenticate(CLIENT, { scheme: 'basic', username: 'bob', password: 'correct horse battery' })).username).toBe('bob');
     for (const username of ['bob ', 'Bob', 'bob\t']) {
-      await expect(access.authenticate(CLIENT, username, 'correct horse battery'), JSON.stringify(username)).rejects.toBeInstanceOf(AuthenticationError);
+      await expect(access.authenticate(CLIENT, { scheme: 'basic', username, password: 'correct horse battery' }), JSON.stringify(username)).rejects.toBeInstanceOf(AuthenticationError);
     }
   });
 

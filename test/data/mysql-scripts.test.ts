@@ -92,7 +92,7 @@ describeMysql('sql/mysql scripts', () => {
     await migrate(db);
     await db.close();
     const fromScripts = await schemaOf(serverUrl, scripted);
-    expect(fromScripts.tables).toHaveLength(8);
+    expect(fromScripts.tables).toHaveLength(9);
     expect(await schemaOf(serverUrl, migrated.name)).toEqual(fromScripts);
   });
 

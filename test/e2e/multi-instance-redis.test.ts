@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageDetail } from '../../src/core/models/image.js';
 import type { JobBody } from '../../src/core/models/job.js';
+import { SqlApiKeyRepository } from '../../src/data/api-key-repository.js';
 import { SqlUserRepository } from '../../src/data/user-repository.js';
 import { migrate } from '../../src/data/migrator.js';
-import { AccessService, AuthFailureLimiter, CredentialCache } from '../../src/service/access/index.js';
+import { AccessService, ApiKeyService, AuthFailureLimiter, CredentialCache } from '../../src/service/access/index.js';
 import { startServer, startWorker, type ServerProcess } from '../support/cli-process.js';
 import { MYSQL, type EngineDatabase } from '../support/engines.js';
 import { FakeOpenAIServer } from '../support/fake-openai-server.js';
@@ -99,6 +100,7 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
     await migrate(database.db);
     users = new AccessService({
       users: new SqlUserRepository(database.db),
+      apiKeys: new ApiKeyService(new SqlApiKeyRepository(database.db)),
       credentialCache: new CredentialCache(0),
       failureLimiter: new AuthFailureLimiter({ limit: 1000, windowMs: 60_000 }),
       scrypt: TEST_SCRYPT,

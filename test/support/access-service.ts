@@ -1,5 +1,6 @@
+import { AccessService, ApiKeyService, AuthFailureLimiter, CredentialCache } from '../../src/service/access/index.js';
 import type { UserRepository } from '../../src/data/user-repository.js';
-import { AccessService, AuthFailureLimiter, CredentialCache } from '../../src/service/access/index.js';
+import { InMemoryApiKeyRepository, InMemoryUserRepository } from './fakes.js';
 import { TEST_SCRYPT } from './test-app.js';
 
 /** The client address tests log in from when the address does not matter. */
@@ -15,6 +16,8 @@ export function accessServiceOver(
 ): AccessService {
   return new AccessService({
     users,
+    // No keys: the bearer path is tested over the SQL repository (test/web/bearer-authentication.test.ts).
+    apiKeys: new ApiKeyService(new InMemoryApiKeyRepository(new InMemoryUserRepository())),
     credentialCache: new CredentialCache(options.credentialCacheTtlMs ?? 60_000),
     failureLimiter: new AuthFailureLimiter({ limit: options.authFailureLimit ?? 1_000_000, windowMs: options.authFailureWindowMs ?? 60_000 }),
     scrypt: TEST_SCRYPT,

@@ -75,5 +75,5 @@ export const describeMysql: typeof describe = describe.skipIf(!MYSQL.available) 
 
 /** Deletes every application row, keeping the schema: cheaper than a fresh database per test. */
 export async function deleteAllRows(db: Database): Promise<void> {
-  for (const table of ['idempotency_key', 'image_tag', 'image', 'usage_record', 'quota_reservation', 'user_quota', 'user']) await db.run(`DELETE FROM ${table}`);
+  for (const table of ['api_key', 'idempotency_key', 'image_tag', 'image', 'usage_record', 'quota_reservation', 'user_quota', 'user']) await db.run(`DELETE FROM ${table}`);
 }

@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
 import { ConstraintViolationError } from '../../src/core/errors.js';
+import type { ApiKey } from '../../src/core/models/api-key.js';
 import type { ImageStoreKind, NewImage, ObjectLocation, StoredImage } from '../../src/core/models/image.js';
 import type { User, UserWithSecret } from '../../src/core/models/user.js';
+import type { ApiKeyRepository, ApiKeyWithOwner, NewApiKey } from '../../src/data/api-key-repository.js';
 import type { ImageLocationRow, ImageRepository, ListPageQuery, ListPageResult } from '../../src/data/image-repository.js';
 import type { NewUser, UserRepository } from '../../src/data/user-repository.js';
 import type { GeneratedImage, ImageGenerator } from '../../src/service/generation/index.js';
@@ -226,4 +228,64 @@ export function failingGenerator(error: Error): ImageGenerator {
       throw error;
     },
   };
+}
+
+/** An in-memory ApiKeyRepository over an InMemoryUserRepository, with the SQL repository's contract. */
+export class InMemoryApiKeyRepository implements ApiKeyRepository {
+  readonly #keys = new Map<string, { key: ApiKey; username: string; tokenHash: string }>();
+
+  constructor(private readonly users: InMemoryUserRepository) {}
+
+  async insert(key: NewApiKey): Promise<ApiKey | undefined> {
+    if (!this.users.rows.has(key.username)) return undefined;
+    if (this.#keys.has(key.id) || [...this.#keys.values()].some((k) => k.tokenHash === key.tokenHash)) {
+      throw new ConstraintViolationError('duplicate key');
+    }
+    const stored: ApiKey = {
+      id: key.id,
+      label: key.label,
+      prefix: key.prefix,
+      created_at: key.createdAt,
+      expires_at: key.expiresAt,
+      revoked_at: null,
+      last_used_at: null,
+    };
+    this.#keys.set(key.id, { key: stored, username: key.username, tokenHash: key.tokenHash });
+    return { ...stored };
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<ApiKeyWithOwner | undefined> {
+    const found = [...this.#keys.values()].find((k) => k.tokenHash === tokenHash);
+    return found && this.#withOwner(found);
+  }
+
+  async findById(id: string): Promise<ApiKeyWithOwner | undefined> {
+    const found = this.#keys.get(id);
+    return found && this.#withOwner(found);
+  }
+
+  async listByUsername(username: string): Promise<ApiKey[]> {
+    return [...this.#keys.values()]
+      .filter((k) => k.username === username && this.users.rows.has(username))
+      .map((k) => ({ ...k.key }))
+      .sort((a, b) => (a.created_at === b.created_at ? a.id.localeCompare(b.id) : a.created_at < b.created_at ? 1 : -1));
+  }
+
+  async revoke(id: string, revokedAt: string): Promise<boolean> {
+    const found = this.#keys.get(id);
+    if (found === undefined || found.key.revoked_at !== null) return false;
+    found.key.revoked_at = revokedAt;
+    return true;
+  }
+
+  async recordLastUsed(id: string, usedAt: string): Promise<void> {
+    const found = this.#keys.get(id);
+    if (found !== undefined && (found.key.last_used_at === null || found.key.last_used_at < usedAt)) found.key.last_used_at = usedAt;
+  }
+
+  #withOwner(found: { key: ApiKey; username: string; tokenHash: string }): ApiKeyWithOwner | undefined {
+    // Keys go with their user, as ON DELETE CASCADE does in SQL.
+    const owner = this.users.rows.get(found.username)?.user;
+    return owner && { key: { ...found.key }, owner: { ...owner }, tokenHash: found.tokenHash };
+  }
 }

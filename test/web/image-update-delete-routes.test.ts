@@ -101,7 +101,7 @@ describe('PATCH /image/{guid}', () => {
     const created = await t.createImage(alice);
     const response = await patch(created.guid, { tags: ['x'] });
     expectProblem(response, 401, 'AuthenticationError');
-    expect(response.headers['www-authenticate']).toBe('Basic realm="pixyproxy", charset="UTF-8"');
+    expect(response.headers['www-authenticate']).toBe('Basic realm="pixyproxy", charset="UTF-8", Bearer realm="pixyproxy"');
   });
 
   it('answers 401 for a wrong password', async () => {
@@ -231,7 +231,7 @@ describe('DELETE /image/{guid}', () => {
     const created = await t.createImage(alice);
     const response = await del(created.guid);
     expectProblem(response, 401, 'AuthenticationError');
-    expect(response.headers['www-authenticate']).toBe('Basic realm="pixyproxy", charset="UTF-8"');
+    expect(response.headers['www-authenticate']).toBe('Basic realm="pixyproxy", charset="UTF-8", Bearer realm="pixyproxy"');
     expect((await t.app.inject({ url: `/image/${created.guid}` })).statusCode).toBe(200);
   });
 

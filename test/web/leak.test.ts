@@ -28,6 +28,8 @@ let log: LogCapture;
 let context: Context;
 let app: FastifyInstance;
 const responses: InjectResponse[] = [];
+/** An API key's token, made through the service so no response carries it by design. */
+let apiToken = '';
 
 async function send(options: InjectOptions) {
   const response = await app.inject(options);
@@ -69,6 +71,19 @@ beforeAll(async () => {
   await send({ method: 'POST', url: '/image', headers: { authorization: alice }, payload: { prompt: 'x', password: SECRETS.userPassword } });
   await send({ url: `/nowhere?api_key=${SECRETS.openaiKey}`, headers: { 'x-api-key': SECRETS.openaiKey, cookie: SECRETS.cookie } });
   await send({ url: '/image/not-a-guid' });
+  const createdKey = await context.services.apiKeys.create('alice', { label: 'leak test' });
+  apiToken = createdKey.token;
+  // As careless as the configuration log above: a whole created key, token included.
+  log.logger.info({ key: createdKey }, 'API key created');
+  log.logger.info(createdKey, 'API key created');
+  const bearer = `Bearer ${apiToken}`;
+  await send({ method: 'POST', url: '/image', headers: { authorization: bearer }, payload: { prompt: 'made with a key' } });
+  await send({ method: 'POST', url: '/v1/images/generations', headers: { authorization: bearer }, payload: { prompt: 'made through /v1', n: 2, response_format: 'b64_json' } });
+  await send({ method: 'POST', url: '/v1/images/generations', headers: { authorization: bearer }, payload: { prompt: 'x', size: '1x1' } });
+  await send({ url: '/me/keys', headers: { authorization: bearer } });
+  await send({ method: 'POST', url: '/me/keys', headers: { authorization: bearer }, payload: {} });
+  await send({ method: 'POST', url: '/image', headers: { authorization: `Bearer ${apiToken.slice(0, -1)}0` }, payload: { prompt: 'x' } });
+  await send({ method: 'POST', url: '/v1/images/generations', headers: { authorization: `bearer ${apiToken.slice(0, -1)}0` }, payload: { prompt: 'x' } });
   // A file lost from under its row, then the database gone: 5xx paths whose causes carry paths and SQL.
   await unlink(join(config.imageDir, filename));
   await send({ url: `/image/${guid}/content` });
@@ -86,14 +101,20 @@ afterAll(async () => {
 });
 
 function secretsIn(text: string): string[] {
-  const values = [...Object.values(SECRETS), ...[SECRETS.adminPassword, SECRETS.userPassword, SECRETS.wrongPassword].map((p) => Buffer.from(p).toString('base64').slice(0, 16))];
+  const values = [
+    ...Object.values(SECRETS),
+    ...[SECRETS.adminPassword, SECRETS.userPassword, SECRETS.wrongPassword].map((p) => Buffer.from(p).toString('base64').slice(0, 16)),
+    // Past its displayable prefix (pxy_ and 8 characters), no part of a token may show.
+    apiToken.slice(12, 40),
+  ];
   return values.filter((secret) => text.includes(secret));
 }
 
 describe('a session with known secrets', () => {
   it('exercised the success, refusal and failure paths', () => {
     const statuses = new Set(responses.map((r) => r.statusCode));
-    for (const status of [200, 201, 400, 401, 404, 503]) expect(statuses).toContain(status);
+    for (const status of [200, 201, 400, 401, 403, 404, 503]) expect(statuses).toContain(status);
+    expect(apiToken).toMatch(/^pxy_/);
     expect(responses.some((r) => r.statusCode >= 500)).toBe(true);
   });
 

@@ -30,17 +30,27 @@ describe('GET /openapi.json', () => {
     expect(byId('getImageContent')).toMatchObject({ method: 'get', path: '/image/{guid}/content' });
   });
 
-  it('marks exactly the writes, the job lookup, usage and /me as needing Basic auth, with their statuses', async () => {
+  it('marks exactly the private operations (writes, the job lookup, usage, /me, keys, /v1) as needing Basic auth or an API key, with their statuses', async () => {
     const doc = (await t.app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, Operation>> };
     const ops = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
     const create = ops.find((op) => op.operationId === 'createImage')!;
-    expect(create.security).toEqual([{ basicAuth: [] }]);
     expect(Object.keys(create.responses ?? {})).toEqual(expect.arrayContaining(['201', '202', '400', '401', '409', '413', '415', '422']));
-    const writes = ['createImage', 'updateImageTags', 'deleteImage', 'getJob', 'getUsage', 'getMe'];
-    for (const op of ops) {
-      if (writes.includes(op.operationId ?? '')) expect(op.security).toEqual([{ basicAuth: [] }]);
-      else expect(op.security).toBeUndefined();
-    }
+    const either = [{ basicAuth: [] }, { bearerAuth: [] }];
+    const security: Record<string, unknown> = {
+      createImage: either,
+      updateImageTags: either,
+      deleteImage: either,
+      getJob: either,
+      listApiKeys: either,
+      revokeApiKey: either,
+      // A key cannot mint another key: creating one needs the password.
+      createApiKey: [{ basicAuth: [] }],
+      createOpenAIImages: [{ bearerAuth: [] }],
+      listOpenAIModels: [{ bearerAuth: [] }],
+      getUsage: either,
+      getMe: either,
+    };
+    for (const op of ops) expect(op.security, op.operationId).toEqual(security[op.operationId ?? '']);
   });
 });
 
@@ -57,11 +67,11 @@ describe('GET /docs', () => {
 });
 
 describe('GET /openapi.json: PATCH and DELETE', () => {
-  it('describes PATCH and DELETE /image/{guid} with Basic auth and every status they answer', async () => {
+  it('describes PATCH and DELETE /image/{guid} with Basic auth or an API key and every status they answer', async () => {
     const doc = (await t.app.inject({ url: '/openapi.json' })).json();
     const path = doc.paths['/image/{guid}'];
-    expect(path.patch).toMatchObject({ operationId: 'updateImageTags', security: [{ basicAuth: [] }] });
-    expect(path.delete).toMatchObject({ operationId: 'deleteImage', security: [{ basicAuth: [] }] });
+    expect(path.patch).toMatchObject({ operationId: 'updateImageTags', security: [{ basicAuth: [] }, { bearerAuth: [] }] });
+    expect(path.delete).toMatchObject({ operationId: 'deleteImage', security: [{ basicAuth: [] }, { bearerAuth: [] }] });
     expect(path.patch.requestBody.content['application/json'].schema).toMatchObject({
       required: ['tags'],
       additionalProperties: false,

@@ -4,7 +4,7 @@ import { makeImageInput } from '../support/factories.js';
 import { errorPaths, expectProblem } from '../support/expect-problem.js';
 import { basicHeader, createTestApp, type TestApp } from '../support/test-app.js';
 
-const WWW_AUTHENTICATE = 'Basic realm="pixyproxy", charset="UTF-8"';
+const WWW_AUTHENTICATE = 'Basic realm="pixyproxy", charset="UTF-8", Bearer realm="pixyproxy"';
 
 let t: TestApp;
 let auth: string;
@@ -133,11 +133,11 @@ describe('POST /image 401', () => {
     ['no Authorization header', {}],
     ['a wrong password', { authorization: basicHeader('alice', 'not the password') }],
     ['an unknown user', { authorization: basicHeader('mallory', 'correct horse battery') }],
-    ['another scheme', { authorization: 'Bearer abc.def.ghi' }],
+    ['another scheme', { authorization: 'Digest username="alice", realm="pixyproxy"' }],
     ['bad base64', { authorization: 'Basic %%%not-base64%%%' }],
     ['credentials without a colon', { authorization: `Basic ${Buffer.from('alice').toString('base64')}` }],
     ['an empty Basic header', { authorization: 'Basic ' }],
-  ])('answers %s with 401 AuthenticationError and the Basic challenge', async (_case, headers) => {
+  ])('answers %s with 401 AuthenticationError and both challenges', async (_case, headers) => {
     const response = await post(makeImageInput(), headers);
     expectProblem(response, 401, 'AuthenticationError');
     expect(response.headers['www-authenticate']).toBe(WWW_AUTHENTICATE);

@@ -2,13 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { AuthenticationError, ConstraintViolationError, DataValidationError, RecordNotFoundError } from '../../core/errors.js';
 import { USERNAME_PATTERN, type User } from '../../core/models/user.js';
 import type { UserRepository } from '../../data/user-repository.js';
+import type { ApiKeyService } from './api-key-service.js';
 import type { LoginLimiter } from './auth-failure-limiter.js';
 import { CredentialCache } from './credential-cache.js';
 import { DEFAULT_SCRYPT, hashPassword, verifyPassword, type ScryptParams } from './password-hasher.js';
 import { ILL_FORMED_TEXT_MESSAGE, isWellFormedText } from '../../core/unicode-text.js';
 
+/** What a request presents to log in: HTTP Basic (RFC 7617) or a bearer API key (RFC 6750). */
+export type Credentials =
+  | { scheme: 'basic'; username: string; password: string }
+  | { scheme: 'bearer'; token: string };
+
 export interface AccessServiceDeps {
   users: UserRepository;
+  /** API keys, for the bearer path of authenticate(). */
+  apiKeys: ApiKeyService;
   /** Verified credentials, so a client sending the same Basic header on every request pays for scrypt once per TTL. */
   credentialCache: CredentialCache;
   /**
@@ -55,6 +63,7 @@ function checkNewCredentials(username: string, password: string): void {
  */
 export class AccessService {
   readonly #users: UserRepository;
+  readonly #apiKeys: ApiKeyService;
   readonly #cache: CredentialCache;
   readonly #limiter: LoginLimiter;
   readonly #publishEviction: ((username: string) => Promise<void>) | undefined;
@@ -69,6 +78,7 @@ export class AccessService {
 
   constructor(deps: AccessServiceDeps) {
     this.#users = deps.users;
+    this.#apiKeys = deps.apiKeys;
     this.#cache = deps.credentialCache;
     this.#limiter = deps.failureLimiter;
     this.#scrypt = deps.scrypt ?? DEFAULT_SCRYPT;
@@ -87,15 +97,20 @@ export class AccessService {
   }
 
   /**
-   * The user these HTTP Basic credentials (RFC 7617) belong to, in the same time whether the username
-   * exists or not. An attempt counts as a failure before its password is hashed and is forgiven when
-   * it succeeds, so a burst of concurrent guesses cannot all slip through.
+   * The user these credentials belong to: HTTP Basic (RFC 7617) or an API key (RFC 6750 bearer
+   * token), both under the same failed-login limits of the client address.
+   *
+   * Basic: the same time whether the username exists or not. An attempt counts as a failure before its
+   * password is hashed and is forgiven when it succeeds, so a burst of concurrent guesses cannot all
+   * slip through. Bearer: see #authenticateBearer.
    * @param clientAddress the request's client address (after TRUST_PROXY), the limiter's key
    * @throws TooManyRequestsError (429, `retryAfterSeconds` = rest of the window) when this client may not try now
    * @throws SharedStateUnavailableError (503 + Retry-After) when the shared limiter's Redis is down: never an unlimited attempt
-   * @throws AuthenticationError (401) for a wrong username or password
+   * @throws AuthenticationError (401) for a wrong username or password, or an unknown, expired or revoked key
    */
-  async authenticate(clientAddress: string, username: string, password: string): Promise<User> {
+  async authenticate(clientAddress: string, credentials: Credentials): Promise<User> {
+    if (credentials.scheme === 'bearer') return this.#authenticateBearer(clientAddress, credentials.token);
+    const { username, password } = credentials;
     const credentialKey = CredentialCache.keyOf(username, password);
     // A verification that began before an eviction (password change, removal) is never joined by
     // later requests, and its result is not cached: the epoch is part of the key.
@@ -109,6 +124,23 @@ export class AccessService {
       return await flight;
     } finally {
       this.#inFlight.delete(flightKey);
+    }
+  }
+
+  /**
+   * A bearer token is checked first and counted only when refused: a token carries 256 random bits,
+   * so the concurrent guesses that Basic must count up front gain nothing here, and a client sending
+   * many requests at once with a valid key is never taken for a guesser. Refusals count against the
+   * client address (there is no username to count against), toward the same limit as Basic; through
+   * the LoginLimiter port, so with REDIS_URL every instance sees them.
+   */
+  async #authenticateBearer(address: string, token: string): Promise<User> {
+    await this.#limiter.check(address, undefined);
+    try {
+      return await this.#apiKeys.verifyToken(token);
+    } catch (error) {
+      if (error instanceof AuthenticationError) await this.#limiter.recordFailure(address, undefined);
+      throw error;
     }
   }
 
@@ -175,7 +207,10 @@ export class AccessService {
     return this.#users.list();
   }
 
-  /** `pixyproxy user remove`; their images stay. Evicted on every instance, as setPassword. @throws RecordNotFoundError */
+  /**
+   * `pixyproxy user remove`; their images stay, their API keys go with them. Evicted on every
+   * instance, as setPassword. @throws RecordNotFoundError
+   */
   async removeUser(username: string): Promise<void> {
     this.#cache.evictUser(username);
     if (!(await this.#users.deleteByUsername(username))) throw new RecordNotFoundError(`No user is named "${username}"`);

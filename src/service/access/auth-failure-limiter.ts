@@ -97,6 +97,13 @@ export interface LoginLimiter {
   forgive(address: string, username: string): Promise<void> | void;
   /** Takes back a reserved attempt whose password was right, and clears this client's record against the username. */
   succeed(address: string, username: string): Promise<void> | void;
+  /**
+   * Refuses this client for this username without counting anything (a bearer token is checked
+   * first and counted only when refused). @throws TooManyRequestsError; SharedStateUnavailableError
+   */
+  check(address: string, username: string | undefined): Promise<void> | void;
+  /** Counts one failed attempt after the fact (a refused bearer token); never refuses. */
+  recordFailure(address: string, username: string | undefined): Promise<void> | void;
 }
 
 export class AuthFailureLimiter implements LoginLimiter {

@@ -1,8 +1,10 @@
 /**
- * The access room: accounts, password hashing, the credential cache, failed-login limits, and the one
- * login call `AccessService.authenticate()`. The rest of the code imports this file only.
+ * The access room: accounts, password hashing, the credential cache, failed-login limits, API keys,
+ * and the one login call `AccessService.authenticate()` (HTTP Basic or a bearer API key). The rest
+ * of the code imports this file only.
  */
-export { AccessService, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type AccessServiceDeps } from './access-service.js';
+export { ApiKeyService, type ApiKeyServiceOptions } from './api-key-service.js';
+export { AccessService, type Credentials, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type AccessServiceDeps } from './access-service.js';
 export { AuthFailureLimiter, type AuthFailureLimiterOptions, type LoginLimiter } from './auth-failure-limiter.js';
 export { RedisCredentialInvalidation, type CredentialInvalidationListener } from './redis-credential-invalidation.js';
 export { RedisLoginLimiter, type RedisLoginLimiterOptions } from './redis-login-limiter.js';

@@ -50,7 +50,37 @@ end
 return 1
 `;
 
+// Only the refusal of RESERVE, counting nothing. Same KEYS and ARGV (the window is unused).
+const CHECK = `
+local limit = tonumber(ARGV[1])
+local withUser = ARGV[3] == '1'
+local byAddress = tonumber(redis.call('GET', KEYS[1]) or '0')
+if byAddress >= limit then return {0, redis.call('PTTL', KEYS[1])} end
+if withUser then
+  local byUser = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if byUser >= limit and redis.call('EXISTS', KEYS[3]) == 1 then return {0, redis.call('PTTL', KEYS[2])} end
+end
+return {1, 0}
+`;
+
+// Only the count of RESERVE, refusing nothing. KEYS as RESERVE. ARGV: window ms, '1' when a username is known.
+const COUNT = `
+local window = tonumber(ARGV[1])
+local withUser = ARGV[2] == '1'
+local function add(key)
+  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, window) end
+end
+add(KEYS[1])
+if withUser then
+  add(KEYS[2])
+  add(KEYS[3])
+end
+return 1
+`;
+
 interface LimiterCommands {
+  pixyproxyLoginCheck(addressKey: string, userKey: string, pairKey: string, limit: number, windowMs: number, withUser: '0' | '1'): Promise<[number, number]>;
+  pixyproxyLoginCount(addressKey: string, userKey: string, pairKey: string, windowMs: number, withUser: '0' | '1'): Promise<number>;
   pixyproxyLoginReserve(addressKey: string, userKey: string, pairKey: string, limit: number, windowMs: number, withUser: '0' | '1'): Promise<[number, number]>;
   pixyproxyLoginRelease(addressKey: string, userKey: string, pairKey: string): Promise<number>;
 }
@@ -71,6 +101,8 @@ export class RedisLoginLimiter implements LoginLimiter {
     const commands = redis as Redis & Partial<LimiterCommands>;
     if (commands.pixyproxyLoginReserve === undefined) redis.defineCommand('pixyproxyLoginReserve', { numberOfKeys: 3, lua: RESERVE });
     if (commands.pixyproxyLoginRelease === undefined) redis.defineCommand('pixyproxyLoginRelease', { numberOfKeys: 3, lua: RELEASE });
+    if (commands.pixyproxyLoginCheck === undefined) redis.defineCommand('pixyproxyLoginCheck', { numberOfKeys: 3, lua: CHECK });
+    if (commands.pixyproxyLoginCount === undefined) redis.defineCommand('pixyproxyLoginCount', { numberOfKeys: 3, lua: COUNT });
     this.#redis = redis as Redis & LimiterCommands;
     this.#options = options;
   }
@@ -92,6 +124,28 @@ export class RedisLoginLimiter implements LoginLimiter {
   async succeed(address: string, username: string): Promise<void> {
     // The limit was already enforced by the reservation, so a Redis fault here does not fail the login.
     await this.#forgiveQuietly(this.#keys(address, username), true);
+  }
+
+  /** Refuses as reserve() does, counting nothing (bearer tokens). @throws TooManyRequestsError; SharedStateUnavailableError */
+  async check(address: string, username: string | undefined): Promise<void> {
+    const keys = this.#keys(address, username ?? '');
+    const { limit, windowMs } = this.#options;
+    const withUser = username !== undefined ? '1' : '0';
+    const [allowed, msLeft] = await onSharedState(() => this.#redis.pixyproxyLoginCheck(keys.address, keys.user, keys.pair, limit, windowMs, withUser));
+    if (allowed !== 1) throw this.#refusal(msLeft);
+  }
+
+  /** Counts one failure after the fact (a refused bearer token). @throws SharedStateUnavailableError */
+  async recordFailure(address: string, username: string | undefined): Promise<void> {
+    const keys = this.#keys(address, username ?? '');
+    const withUser = username !== undefined ? '1' : '0';
+    await onSharedState(() => this.#redis.pixyproxyLoginCount(keys.address, keys.user, keys.pair, this.#options.windowMs, withUser));
+  }
+
+  #refusal(msLeft: number): TooManyRequestsError {
+    return new TooManyRequestsError('Too many failed login attempts; try again later', {
+      retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)),
+    });
   }
 
   async #reserve(keys: LoginKeys, withUser: boolean): Promise<void> {

@@ -210,6 +210,11 @@ export class MeteringService {
     await this.#usage.setQuota(username, limits, this.#now().toISOString());
   }
 
+  /** The token usage the ledger holds for one image (POST /v1/images/generations reports it), or undefined. */
+  usageOfImage(guid: string): Promise<TokenUsage | undefined> {
+    return this.#usage.usageOfImage(guid);
+  }
+
   async quotaOf(username: string): Promise<QuotaLimits> {
     return this.#usage.quotaOf(username);
   }

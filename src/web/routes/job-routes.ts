@@ -6,7 +6,7 @@ import { deserializeError } from '../../core/errors.js';
 import type { AccessService } from '../../service/access/index.js';
 import type { GenerationJob } from '../../service/generation/index.js';
 import type { ImageCreationService } from '../../service/images/index.js';
-import { basicAuth } from '../basic-auth.js';
+import { authenticateRequest } from '../authentication.js';
 import { problemFor } from '../problem.js';
 import { authResponses } from './private-image-routes.js';
 import { problem, problemResponses } from './route-schemas.js';
@@ -36,7 +36,7 @@ export function jobBody(job: GenerationJob, requestId: string): JobBody {
 /** GET /jobs/{id}: a generation job, for its owner or an admin (anyone else: 404). */
 export async function jobRoutes(instance: FastifyInstance, opts: JobRoutesOptions) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onRequest', basicAuth(opts.access));
+  app.addHook('onRequest', authenticateRequest(opts.access));
 
   app.get(
     '/:id',
@@ -49,7 +49,7 @@ export async function jobRoutes(instance: FastifyInstance, opts: JobRoutesOption
           'The job of an asynchronous create (`Prefer: respond-async`). While it is `queued` or `running` the answer carries ' +
           '`Retry-After`; once `succeeded`, `image` links the new image; once `failed`, `problem` is what the synchronous ' +
           'call would have answered. Jobs are kept at least 24 hours. Only the user who started it, or an admin, sees it.',
-        security: [{ basicAuth: [] }],
+        security: [{ basicAuth: [] }, { bearerAuth: [] }],
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false }),
         response: {
           200: Type.Ref('Job', { description: 'The job' }),

@@ -10,7 +10,7 @@ import {
   type ImageCreationService,
   type PrivateImageService,
 } from '../../service/images/index.js';
-import { basicAuth } from '../basic-auth.js';
+import { authenticateRequest } from '../authentication.js';
 import { JOB_POLL_SECONDS, jobBody } from './job-routes.js';
 import { GuidParams, problem, problemResponses } from './route-schemas.js';
 
@@ -23,7 +23,7 @@ export interface PrivateRoutesOptions {
 }
 
 export const authResponses = {
-  401: problem('Missing or wrong HTTP Basic credentials (with `WWW-Authenticate`)'),
+  401: problem('Missing or wrong HTTP Basic credentials, or an unknown, expired or revoked API key (with `WWW-Authenticate`)'),
 };
 
 const bodyResponses = {
@@ -69,10 +69,10 @@ const CreateHeaders = Type.Object({
   prefer: Type.Optional(Type.String({ description: '`respond-async`: answer 202 with the job once it is accepted (RFC 7240)' })),
 });
 
-/** Writes, behind HTTP Basic auth; the authenticated user is the author. */
+/** Writes, behind HTTP Basic auth or an API key (Bearer); the authenticated user is the author. */
 export async function privateImageRoutes(instance: FastifyInstance, opts: PrivateRoutesOptions) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onRequest', basicAuth(opts.access));
+  app.addHook('onRequest', authenticateRequest(opts.access));
 
   app.post(
     '/',
@@ -100,7 +100,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
           'generation job is accepted, with `Location: /jobs/{id}`. With `Idempotency-Key` a repeat of the same request ' +
           '(same user, key and body, within 24 hours) replays the first response with `Idempotent-Replayed: true` instead ' +
           'of generating again.',
-        security: [{ basicAuth: [] }],
+        security: [{ basicAuth: [] }, { bearerAuth: [] }],
         headers: CreateHeaders,
         body: ImageDetailCreateSchema,
         response: {
@@ -150,7 +150,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
         tags: ['images'],
         summary: "Replace an image's tags",
         description: `The new set replaces the old one (same rules as on create) and \`updated_at\` advances. ${OWNERSHIP_RULE}`,
-        security: [{ basicAuth: [] }],
+        security: [{ basicAuth: [] }, { bearerAuth: [] }],
         params: GuidParams,
         body: ImageDetailUpdateSchema,
         response: {
@@ -170,7 +170,7 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
         tags: ['images'],
         summary: 'Delete an image and its bytes',
         description: `Afterwards the image and its content answer 404 and it is gone from listings. ${OWNERSHIP_RULE}`,
-        security: [{ basicAuth: [] }],
+        security: [{ basicAuth: [] }, { bearerAuth: [] }],
         params: GuidParams,
         response: {
           204: Type.Null({ description: 'Deleted; the body is empty' }),

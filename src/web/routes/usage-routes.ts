@@ -32,7 +32,7 @@ export async function usageRoutes(instance: FastifyInstance, opts: UsageRoutesOp
         summary: 'Images, tokens and cost per user, model or day',
         description:
           'From the usage ledger, in [from, to). An admin sees every user, anyone else only themselves. `Accept: text/csv` answers the same numbers as CSV (RFC 4180).',
-        security: [{ basicAuth: [] }],
+        security: [{ basicAuth: [] }, { bearerAuth: [] }],
         querystring: UsageQuerySchema,
         produces: ['application/json', 'text/csv'],
         response: {
@@ -68,7 +68,7 @@ export async function usageRoutes(instance: FastifyInstance, opts: UsageRoutesOp
         operationId: 'getMe',
         tags: ['usage'],
         summary: 'The caller, their quotas and their use in the current periods',
-        security: [{ basicAuth: [] }],
+        security: [{ basicAuth: [] }, { bearerAuth: [] }],
         response: { 200: Type.Ref('Me', { description: 'The caller' }), ...privateResponses },
       },
     },

@@ -27,23 +27,23 @@ beforeEach(async () => {
 
 describe('AccessService.authenticate', () => {
   it('returns the user for the right password', async () => {
-    await expect(service.authenticate(CLIENT, 'alice', PASSWORD)).resolves.toMatchObject({ username: 'alice', is_admin: false });
+    await expect(service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD })).resolves.toMatchObject({ username: 'alice', is_admin: false });
   });
 
   it('throws AuthenticationError for a wrong password', async () => {
-    await expect(service.authenticate(CLIENT, 'alice', 'wrong password!')).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: 'wrong password!' })).rejects.toBeInstanceOf(AuthenticationError);
   });
 
   it('throws the same AuthenticationError for an unknown user as for a wrong password', async () => {
-    const unknown = await service.authenticate(CLIENT, 'mallory', PASSWORD).catch((e: unknown) => e);
-    const wrong = await service.authenticate(CLIENT, 'alice', 'wrong password!').catch((e: unknown) => e);
+    const unknown = await service.authenticate(CLIENT, { scheme: 'basic', username: 'mallory', password: PASSWORD }).catch((e: unknown) => e);
+    const wrong = await service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: 'wrong password!' }).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(AuthenticationError);
     expect((unknown as Error).message).toBe((wrong as Error).message);
   });
 
   it('runs one scrypt verification for an unknown user, as for a wrong password', async () => {
-    await service.authenticate(CLIENT, 'alice', 'wrong password!').catch(() => undefined);
-    await service.authenticate(CLIENT, 'mallory', 'wrong password!').catch(() => undefined);
+    await service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: 'wrong password!' }).catch(() => undefined);
+    await service.authenticate(CLIENT, { scheme: 'basic', username: 'mallory', password: 'wrong password!' }).catch(() => undefined);
     expect(users.lookups).toBe(2);
     expect(verifyPassword).toHaveBeenCalledTimes(2);
     const [[, aliceHash], [, decoyHash]] = verifyPassword.mock.calls as [[string, string], [string, string]];
@@ -54,44 +54,44 @@ describe('AccessService.authenticate', () => {
   });
 
   it('answers repeated correct credentials from the cache, without another lookup or scrypt', async () => {
-    await service.authenticate(CLIENT, 'alice', PASSWORD);
-    await service.authenticate(CLIENT, 'alice', PASSWORD);
-    await service.authenticate(CLIENT, 'alice', PASSWORD);
+    await service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD });
+    await service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD });
+    await service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD });
     expect(users.lookups).toBe(1);
     expect(verifyPassword).toHaveBeenCalledTimes(1);
   });
 
   it('never caches a failure: a wrong password is checked every time', async () => {
-    await service.authenticate(CLIENT, 'alice', 'wrong password!').catch(() => undefined);
-    await service.authenticate(CLIENT, 'alice', 'wrong password!').catch(() => undefined);
+    await service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: 'wrong password!' }).catch(() => undefined);
+    await service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: 'wrong password!' }).catch(() => undefined);
     expect(verifyPassword).toHaveBeenCalledTimes(2);
   });
 
   it('re-verifies every time when the cache is disabled', async () => {
     const uncached = accessServiceOver(users, { credentialCacheTtlMs: 0 });
-    await uncached.authenticate(CLIENT, 'alice', PASSWORD);
-    await uncached.authenticate(CLIENT, 'alice', PASSWORD);
+    await uncached.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD });
+    await uncached.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD });
     expect(verifyPassword).toHaveBeenCalledTimes(2);
   });
 });
 
 describe('AccessService.setPassword', () => {
   it('makes the old password stop working at once, even while it is cached', async () => {
-    await service.authenticate(CLIENT, 'alice', PASSWORD);
+    await service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD });
     await service.setPassword('alice', 'a brand new secret');
-    await expect(service.authenticate(CLIENT, 'alice', PASSWORD)).rejects.toBeInstanceOf(AuthenticationError);
-    await expect(service.authenticate(CLIENT, 'alice', 'a brand new secret')).resolves.toMatchObject({ username: 'alice' });
+    await expect(service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD })).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: 'a brand new secret' })).resolves.toMatchObject({ username: 'alice' });
   });
 
   it('does not let a verification that read the old hash before the change cache the old password', async () => {
     let finishRead!: () => void;
     users.delayLookupsUntil = new Promise((resolve) => (finishRead = resolve));
-    const inFlight = service.authenticate(CLIENT, 'alice', PASSWORD);
+    const inFlight = service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD });
     users.delayLookupsUntil = undefined;
     await service.setPassword('alice', 'a brand new secret');
     finishRead();
     await inFlight.catch(() => undefined);
-    await expect(service.authenticate(CLIENT, 'alice', PASSWORD)).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD })).rejects.toBeInstanceOf(AuthenticationError);
   });
 
   it('throws RecordNotFoundError for an unknown user', async () => {
@@ -101,9 +101,9 @@ describe('AccessService.setPassword', () => {
 
 describe('AccessService.removeUser', () => {
   it('makes cached credentials of a removed user stop working', async () => {
-    await service.authenticate(CLIENT, 'alice', PASSWORD);
+    await service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD });
     await service.removeUser('alice');
-    await expect(service.authenticate(CLIENT, 'alice', PASSWORD)).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD })).rejects.toBeInstanceOf(AuthenticationError);
   });
 });
 
@@ -138,7 +138,7 @@ describe('AccessService.ensureInitialAdmin', () => {
     const first = await fresh.ensureInitialAdmin(undefined);
     expect(first.created).toBe(true);
     expect(first.generatedPassword).toMatch(/^[A-Za-z0-9_-]{16,}$/);
-    await expect(fresh.authenticate(CLIENT, 'admin', first.generatedPassword!)).resolves.toMatchObject({ username: 'admin', is_admin: true });
+    await expect(fresh.authenticate(CLIENT, { scheme: 'basic', username: 'admin', password: first.generatedPassword! })).resolves.toMatchObject({ username: 'admin', is_admin: true });
     expect(await fresh.ensureInitialAdmin(undefined)).toEqual({ created: false });
     expect(await empty.count()).toBe(1);
   });
@@ -146,7 +146,7 @@ describe('AccessService.ensureInitialAdmin', () => {
   it('uses the configured password and reports none back', async () => {
     const fresh = accessServiceOver(new InMemoryUserRepository());
     expect(await fresh.ensureInitialAdmin('configured admin secret')).toEqual({ created: true });
-    await expect(fresh.authenticate(CLIENT, 'admin', 'configured admin secret')).resolves.toMatchObject({ is_admin: true });
+    await expect(fresh.authenticate(CLIENT, { scheme: 'basic', username: 'admin', password: 'configured admin secret' })).resolves.toMatchObject({ is_admin: true });
   });
 
   it('lets one of several instances starting at once create admin, and the others carry on', async () => {

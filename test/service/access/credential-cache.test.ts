@@ -19,18 +19,18 @@ afterEach(() => t.close());
 
 describe('AccessService credential cache', () => {
   it('accepts cached credentials again without a database round trip', async () => {
-    await users.authenticate(CLIENT, 'alice', PASSWORD);
+    await users.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD });
     // With the database gone, only the cache can answer.
     await t.context.db.close();
-    await expect(users.authenticate(CLIENT, 'alice', PASSWORD)).resolves.toMatchObject({ username: 'alice' });
+    await expect(users.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD })).resolves.toMatchObject({ username: 'alice' });
   });
 
   it('keeps other users cached when one user is evicted', async () => {
     await t.addUser('bob', PASSWORD);
-    await users.authenticate(CLIENT, 'bob', PASSWORD);
+    await users.authenticate(CLIENT, { scheme: 'basic', username: 'bob', password: PASSWORD });
     await users.setPassword('alice', 'a brand new password');
     await t.context.db.close();
-    await expect(users.authenticate(CLIENT, 'bob', PASSWORD)).resolves.toMatchObject({ username: 'bob' });
+    await expect(users.authenticate(CLIENT, { scheme: 'basic', username: 'bob', password: PASSWORD })).resolves.toMatchObject({ username: 'bob' });
   });
 });
 
@@ -42,16 +42,16 @@ describe('AccessService concurrent verification', () => {
       findByUsername: { value: (username: string) => (lookups++, repository.findByUsername(username)) },
     }) as SqlUserRepository;
     const service = accessServiceOver(counting, { credentialCacheTtlMs: 60_000 });
-    const users = await Promise.all(Array.from({ length: 8 }, () => service.authenticate(CLIENT, 'alice', PASSWORD)));
+    const users = await Promise.all(Array.from({ length: 8 }, () => service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD })));
     expect(users.map((user) => user.username)).toEqual(Array(8).fill('alice'));
     expect(lookups).toBe(1);
   });
 
   it('rejects every request of a burst with a wrong password, and checks the next one again', async () => {
     const service = accessServiceOver(new SqlUserRepository(t.context.db));
-    const results = await Promise.allSettled(Array.from({ length: 4 }, () => service.authenticate(CLIENT, 'alice', 'wrong password')));
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: 'wrong password' })));
     expect(results.every((r) => r.status === 'rejected' && r.reason instanceof AuthenticationError)).toBe(true);
-    await expect(service.authenticate(CLIENT, 'alice', PASSWORD)).resolves.toMatchObject({ username: 'alice' });
+    await expect(service.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD })).resolves.toMatchObject({ username: 'alice' });
   });
 });
 

@@ -41,6 +41,17 @@ describeRedis('RedisLoginLimiter', () => {
     expect(seconds).toBeLessThanOrEqual(WINDOW_MS / 1000);
   });
 
+  it('shares refused bearer tokens across instances: counted after the fact, checked without counting', async () => {
+    const [a, b] = await twoInstances();
+    // Checks alone (valid keys) never use up the allowance.
+    for (let i = 0; i < LIMIT * 2; i += 1) await a.check('10.0.0.5', undefined);
+    for (let i = 0; i < LIMIT; i += 1) await (i % 2 ? a : b).recordFailure('10.0.0.5', undefined);
+    await expect(Promise.resolve(b.check('10.0.0.5', undefined))).rejects.toBeInstanceOf(TooManyRequestsError);
+    // The same address is refused a password guess too: one limit for both schemes.
+    expect(await fail(a, '10.0.0.5', 'alice')).toBeInstanceOf(TooManyRequestsError);
+    await a.check('10.0.0.6', undefined);
+  });
+
   it('lets exactly the limit of concurrent attempts through across instances', async () => {
     const [a, b] = await twoInstances();
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => fail(i % 2 ? a : b, '10.0.0.9', 'alice')));

@@ -99,6 +99,15 @@ describeEachEngine((engine) => {
     await expect(metering.reserve('bob', options, PROMPT)).resolves.toMatchObject({ username: 'bob' });
   });
 
+  it("answers one image's token usage as settled, with the text/image split, and nothing for an image without a ledger row", async () => {
+    const reservation = await metering.reserve('bob', resolveImageOptions({ model: 'gpt-image-1' }, PROMPT, policy), PROMPT);
+    const guid = '00000000-0000-4000-8000-0000000000aa';
+    const usage = { input_tokens: 12, input_text_tokens: 12, input_image_tokens: 0, output_tokens: 272, output_text_tokens: null, output_image_tokens: 272, total_tokens: 284 };
+    await metering.settle(reservation, { guid, model: 'gpt-image-1', size: '1024x1024', quality: 'low', usage });
+    expect(await metering.usageOfImage(guid)).toEqual(usage);
+    expect(await metering.usageOfImage('00000000-0000-4000-8000-0000000000bb')).toBeUndefined();
+  });
+
   it('holds nothing for a user without quotas', async () => {
     const reservation = await metering.reserve('bob', resolveImageOptions({}, PROMPT, policy), PROMPT);
     expect(reservation.id).toBeUndefined();
