@@ -171,9 +171,13 @@ export class BullMqJobQueue implements GenerationJobQueue {
     });
   }
 
-  async #view(job: Job<GenerationJobData, JobResult>): Promise<GenerationJob | undefined> {
-    const state = await job.getState();
+  async #view(read: Job<GenerationJobData, JobResult>): Promise<GenerationJob | undefined> {
+    const state = await read.getState();
     if (state === 'unknown') return undefined;
+    // The job may have finished between reading it and asking its state: then the copy in hand has
+    // no result yet, and would read as a job lost without one. Read it again once it is finished.
+    const finished = state === 'completed' || state === 'failed';
+    const job = finished && read.finishedOn === undefined ? ((await Job.fromId<GenerationJobData, JobResult>(this.#queue, read.id!)) ?? read) : read;
     const view = queuedView(job.data, job.timestamp);
     if (job.processedOn !== undefined) view.startedAt = new Date(job.processedOn).toISOString();
     if (state === 'active') view.status = 'running';
