@@ -365,6 +365,8 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
       expect(outline).not.toBe('none');
       await page.keyboard.press('Enter');
+      // As a person would, type once the form is there: the dialog moves the focus to Username when it opens.
+      await expect.poll(() => page.getByLabel('Username').evaluate((field) => field === document.activeElement), SIGN_IN_WAIT).toBe(true);
       await page.keyboard.type(BOB.username);
       await page.keyboard.press('Tab');
       await page.keyboard.type(BOB.password);
