@@ -1,6 +1,6 @@
 import type { ImageStoreKind, NewImage, ObjectLocation, StoredImage } from '../core/models/image.js';
 import type { Database, Dialect, Queryable, SqlParams, SqlValue } from './database.js';
-import { IMAGE_COLUMNS, rowParamsOf, storedImageFromRow, type ImageRow } from './image-row.js';
+import { IMAGE_COLUMNS, imageIdOf, rowParamsOf, storedImageFromRow, type ImageRow } from './image-row.js';
 import { toSqlTime } from './sql-time.js';
 
 /** Position in the newest-first listing: the last row of the previous page. */
@@ -291,7 +291,7 @@ export class SqlImageRepository implements ImageRepository {
   }
 
   async findByGuid(guid: string): Promise<StoredImage | undefined> {
-    const row = await this.db.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
+    const [row] = await this.db.values<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
     return row === undefined ? undefined : storedImageFromRow(row);
   }
 
@@ -305,7 +305,7 @@ export class SqlImageRepository implements ImageRepository {
       // not a page, a window ten times larger is tried before the index. A window with no match at
       // all points to a rare word, which the index answers quickly.
       for (const windowRows of [SEARCH_WINDOW_ROWS, SEARCH_WINDOW_ROWS * 10]) {
-        const recent = await this.db.all<ImageRow>(mysqlWindowSql(query, windowRows), mysqlWindowParams(query));
+        const recent = await this.db.values<ImageRow>(mysqlWindowSql(query, windowRows), mysqlWindowParams(query));
         if (recent.length > query.limit) rows = recent;
         if (rows !== undefined || recent.length === 0) break;
       }
@@ -313,11 +313,11 @@ export class SqlImageRepository implements ImageRepository {
       plan = await this.#searchPlan(params);
       if (plan === 'listing-first') {
         // Many matches: the newest rows usually hold a page of them; check those first.
-        const recent = await this.db.all<ImageRow>(sqliteWindowSql(query), params);
+        const recent = await this.db.values<ImageRow>(sqliteWindowSql(query), params);
         if (recent.length > query.limit) rows = recent;
       }
     }
-    rows ??= await this.db.all<ImageRow>(listingSql(query, this.db.dialect, plan), params);
+    rows ??= await this.db.values<ImageRow>(listingSql(query, this.db.dialect, plan), params);
     const images = rows.slice(0, query.limit).map(storedImageFromRow);
     const last = images.at(-1);
     if (rows.length <= query.limit || last === undefined) return { images };
@@ -336,16 +336,17 @@ export class SqlImageRepository implements ImageRepository {
 
   async updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<StoredImage | undefined> {
     return this.db.transaction(async (tx) => {
-      const row = await tx.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
+      const [row] = await tx.values<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
       if (row === undefined) return undefined;
+      const id = imageIdOf(row);
       const current = storedImageFromRow(row);
       await tx.run('UPDATE image SET tags = :tags, updated_at = :updatedAt WHERE id = :id', {
         tags: JSON.stringify(tags),
         updatedAt: toSqlTime(updatedAt),
-        id: row.id,
+        id,
       });
-      await tx.run('DELETE FROM image_tag WHERE image_id = :id', { id: row.id });
-      await insertTags(tx, { imageId: row.id, guid, author: current.author, createdAt: toSqlTime(current.created_at) }, tags);
+      await tx.run('DELETE FROM image_tag WHERE image_id = :id', { id });
+      await insertTags(tx, { imageId: id, guid, author: current.author, createdAt: toSqlTime(current.created_at) }, tags);
       return { ...current, tags: [...tags], updated_at: updatedAt };
     });
   }
