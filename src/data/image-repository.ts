@@ -1,6 +1,15 @@
-import type { ImageStoreKind, NewImage, ObjectLocation, StoredImage } from '../core/models/image.js';
+import type { ContentInfo, ImageStoreKind, NewImage, ObjectLocation, StoredImage } from '../core/models/image.js';
 import type { Database, Dialect, Queryable, SqlParams, SqlValue } from './database.js';
-import { IMAGE_COLUMNS, imageIdOf, rowParamsOf, storedImageFromRow, type ImageRow } from './image-row.js';
+import {
+  CONTENT_INFO_COLUMNS,
+  contentInfoFromRow,
+  IMAGE_COLUMNS,
+  imageIdOf,
+  rowParamsOf,
+  storedImageFromRow,
+  type ContentInfoRow,
+  type ImageRow,
+} from './image-row.js';
 import { toSqlTime } from './sql-time.js';
 
 /** Position in the newest-first listing: the last row of the previous page. */
@@ -60,6 +69,11 @@ export interface ImageRepository {
   /** Writes the row and its tags in one transaction; returns what was written (`updated_at` = `created_at`). */
   insert(image: NewImage): Promise<StoredImage>;
   findByGuid(guid: string): Promise<StoredImage | undefined>;
+  /**
+   * Only what a content request needs of the image (8 of its 19 columns): the same answer as
+   * findByGuid for those fields, read on every GET/HEAD of the bytes and every 304.
+   */
+  findContentInfo(guid: string): Promise<ContentInfo | undefined>;
   listPage(query: ListPageQuery): Promise<ListPageResult>;
   /** Replaces the tag set; undefined when no image has this guid. */
   updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<StoredImage | undefined>;
@@ -293,6 +307,11 @@ export class SqlImageRepository implements ImageRepository {
   async findByGuid(guid: string): Promise<StoredImage | undefined> {
     const [row] = await this.db.values<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
     return row === undefined ? undefined : storedImageFromRow(row);
+  }
+
+  async findContentInfo(guid: string): Promise<ContentInfo | undefined> {
+    const [row] = await this.db.values<ContentInfoRow>(`SELECT ${CONTENT_INFO_COLUMNS} FROM image WHERE guid = :guid`, { guid });
+    return row === undefined ? undefined : contentInfoFromRow(row);
   }
 
   async listPage(query: ListPageQuery): Promise<ListPageResult> {

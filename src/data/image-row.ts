@@ -1,4 +1,4 @@
-import type { ImageStoreKind, NewImage, StoredImage } from '../core/models/image.js';
+import type { ContentInfo, ImageStoreKind, NewImage, StoredImage } from '../core/models/image.js';
 import type { SqlParams } from './database.js';
 import { fromSqlTime, toSqlTime } from './sql-time.js';
 
@@ -60,6 +60,35 @@ export function storedImageFromRow(row: ImageRow): StoredImage {
     output_format: row[16],
     created_at: fromSqlTime(row[17]),
     updated_at: fromSqlTime(row[18]),
+  };
+}
+
+/** What a content request reads of a row (`ContentInfoRow`), in this order. */
+export const CONTENT_INFO_COLUMNS = 'guid, filename, content_type, byte_size, sha256, created_at, object_store, object_key';
+
+/** The columns of CONTENT_INFO_COLUMNS, as both drivers return them in array mode. */
+export type ContentInfoRow = readonly [
+  guid: string,
+  filename: string,
+  content_type: string,
+  byte_size: number | string,
+  sha256: string,
+  created_at: string | Date,
+  object_store: string,
+  object_key: string,
+];
+
+/** The row -> content info mapping, with the same conversions as storedImageFromRow. */
+export function contentInfoFromRow(row: ContentInfoRow): ContentInfo {
+  return {
+    guid: row[0],
+    filename: row[1],
+    content_type: row[2],
+    byte_size: Number(row[3]),
+    sha256: row[4],
+    created_at: fromSqlTime(row[5]),
+    object_store: row[6] as ImageStoreKind,
+    object_key: row[7],
   };
 }
 
