@@ -140,9 +140,10 @@ describe('pixyproxy configured differently, through the openai SDK', () => {
   });
 
   it('shares one create budget per user with POST /image: creates on either API use up the other', async () => {
-    s = await serve({ env: { CREATE_RATE_LIMIT: '2' } });
-    const bearer = `Bearer ${s.client.apiKey}`;
-    const createOnImage = () => s.t.app.inject({ method: 'POST', url: '/image', headers: { authorization: bearer }, payload: { prompt: 'on the REST API' } });
+    const served = await serve({ env: { CREATE_RATE_LIMIT: '2' } });
+    s = served;
+    const bearer = `Bearer ${served.client.apiKey}`;
+    const createOnImage = () => served.t.app.inject({ method: 'POST', url: '/image', headers: { authorization: bearer }, payload: { prompt: 'on the REST API' } });
     expect((await createOnImage()).statusCode).toBe(201);
     await s.client.images.generate({ prompt: 'on the OpenAI API' });
     const error = await s.client.images.generate({ prompt: 'a third within the minute' }).catch((caught: unknown) => caught);
