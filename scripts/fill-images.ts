@@ -11,7 +11,12 @@
  * MySQL rows go through the database port as multi-row INSERTs in large transactions. SQLite rows go
  * straight to better-sqlite3 (one prepared statement, one transaction per batch, no journal during the
  * load): the port's per-call overhead would dominate a million single-row inserts. Each row gets 2 of TAG_COUNT tags and one of AUTHOR_COUNT authors,
- * so every tag filter matches ~2/TAG_COUNT of the rows, every author ~1/AUTHOR_COUNT.
+ * so every tag filter matches ~2/TAG_COUNT of the rows, every author ~1/AUTHOR_COUNT. Prompts hold
+ * SEARCH_COMMON_TERM in 1 row of 5 and SEARCH_RARE_TERM in 1 row of 10,000, for the search cases; they
+ * are indexed like a created image's (FTS5 triggers on SQLite, `search_text` and FULLTEXT on MySQL).
+ *
+ * A large MySQL fill (FULLTEXT_REBUILD_ROWS or more) drops the FULLTEXT index first and builds it
+ * once at the end: InnoDB adding every row to the index as it goes was the slow part of the load.
  */
 import { randomUUID } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
@@ -27,9 +32,17 @@ export const AUTHOR_COUNT = 5;
 export const syntheticTag = (n: number) => `tag-${n}`;
 export const syntheticAuthor = (n: number) => `author-${n}`;
 
+/** A word in 1 prompt of 5 (the search target's "term that matches 20% of the rows"). */
+export const SEARCH_COMMON_TERM = 'lighthouse';
+/** A word in 1 prompt of 10,000. */
+export const SEARCH_RARE_TERM = 'zeppelin';
+
 const ROWS_PER_STATEMENT = 500;
 const ROWS_PER_TRANSACTION = 50_000;
+const FULLTEXT_REBUILD_ROWS = 100_000;
 const IMAGE_COLUMNS = ['id', 'guid', 'prompt', 'filename', 'object_store', 'object_key', 'tags', 'author', 'content_type', 'byte_size', 'sha256', 'model', 'size', 'created_at', 'updated_at'];
+// MySQL keeps the text its FULLTEXT index reads in its own column, written on insert like the repository does.
+const MYSQL_IMAGE_COLUMNS = [...IMAGE_COLUMNS, 'search_text'];
 const TAG_COLUMNS = ['image_id', 'tag', 'author', 'created_at', 'guid'];
 // Synthetic history: one image per second going forward from here, so real images created now are newer.
 const FIRST_CREATED_AT = Date.UTC(2020, 0, 1);
@@ -37,6 +50,21 @@ const FIRST_CREATED_AT = Date.UTC(2020, 0, 1);
 function multiRowInsert(table: string, columns: readonly string[], rows: number): string {
   const tuples = Array.from({ length: rows }, (_, r) => `(${columns.map((c) => `:${c}_${r}`).join(', ')})`);
   return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`;
+}
+
+const SUBJECTS = ['harbour', 'meadow', 'forest', 'city street', 'desert', 'glacier', 'village', 'canyon', 'river', 'market'];
+const STYLES = ['oil painting', 'watercolour', 'pencil sketch', 'photograph', 'woodcut', 'pixel art', 'gouache', 'charcoal'];
+const TIMES = ['at dawn', 'at noon', 'at dusk', 'at night', 'in the rain', 'in fog', 'in snow', 'under a full moon'];
+
+/** The prompt of synthetic row `id`: SEARCH_COMMON_TERM in 1 row of 5, SEARCH_RARE_TERM in 1 row of 10,000. */
+export function syntheticPrompt(id: number): string {
+  const parts = [
+    id % 5 === 0 ? `a ${SEARCH_COMMON_TERM} above a ${SUBJECTS[id % 10]}` : `a ${SUBJECTS[id % 10]} with a bridge`,
+    TIMES[Math.floor(id / 10) % 8],
+    STYLES[Math.floor(id / 80) % 8],
+  ];
+  if (id % 10_000 === 7) parts.push(`with a ${SEARCH_RARE_TERM} overhead`);
+  return `synthetic image ${id}: ${parts.join(', ')}`;
 }
 
 function sqlTime(ms: number): string {
@@ -57,10 +85,12 @@ function makeBatch(firstId: number, count: number): Batch {
     const tags = [syntheticTag(first), syntheticTag(second)].sort();
     const author = syntheticAuthor(Math.floor(id / 3) % AUTHOR_COUNT);
     const createdAt = sqlTime(FIRST_CREATED_AT + id * 1000);
+    const prompt = syntheticPrompt(id);
     batch.images.push({
       id,
       guid,
-      prompt: `synthetic image ${id}: a lighthouse on a cliff at dusk, oil painting`,
+      prompt,
+      search_text: prompt,
       filename: `${guid}.png`,
       object_store: 'file',
       object_key: `${guid}.png`,
@@ -109,13 +139,21 @@ function fillSqliteFile(file: string, rows: number, onProgress?: (done: number) 
     const insertImage = db.prepare(`INSERT INTO image (${IMAGE_COLUMNS.join(', ')}) VALUES (${IMAGE_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     const insertTag = db.prepare(`INSERT INTO image_tag (${TAG_COLUMNS.join(', ')}) VALUES (${TAG_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     const maxId = Number((db.prepare('SELECT MAX(id) AS max_id FROM image').get() as { max_id: number | null }).max_id ?? 0);
+    // The search index's insert trigger (migration 005) is set aside during the load and the index
+    // rebuilt once after it: one pass over the table is faster than indexing row by row.
+    const trigger = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'image_fts_after_insert'").get() as { sql: string } | undefined;
+    if (trigger !== undefined) db.exec('DROP TRIGGER image_fts_after_insert');
     const load = db.transaction((batch: Batch) => {
-      for (const image of batch.images) insertImage.run(image);
+      for (const { search_text: _, ...image } of batch.images) insertImage.run(image);
       for (const tag of batch.tags) insertTag.run(tag);
     });
     for (let done = 0; done < rows; done += ROWS_PER_TRANSACTION) {
       load(makeBatch(maxId + 1 + done, Math.min(ROWS_PER_TRANSACTION, rows - done)));
       onProgress?.(Math.min(done + ROWS_PER_TRANSACTION, rows));
+    }
+    if (trigger !== undefined) {
+      db.exec("INSERT INTO image_fts (image_fts) VALUES ('rebuild')");
+      db.exec(trigger.sql);
     }
     db.exec('ANALYZE');
     db.pragma('journal_mode = WAL');
@@ -128,14 +166,19 @@ function fillSqliteFile(file: string, rows: number, onProgress?: (done: number) 
 async function fillThroughPort(db: Database, rows: number, onProgress?: (done: number) => void): Promise<number> {
   const maxRow = await db.get<{ max_id: number | string | null }>('SELECT MAX(id) AS max_id FROM image');
   const firstId = Number(maxRow?.max_id ?? 0) + 1;
+  const mysql = db.dialect === 'mysql';
+  const rebuildFulltext = mysql && rows >= FULLTEXT_REBUILD_ROWS;
+  if (rebuildFulltext) await db.run('ALTER TABLE image DROP INDEX image_search_ft');
   for (let done = 0; done < rows; done += ROWS_PER_TRANSACTION) {
     const batch = makeBatch(firstId + done, Math.min(ROWS_PER_TRANSACTION, rows - done));
     await db.transaction(async (tx) => {
-      await insertRows(tx, 'image', IMAGE_COLUMNS, batch.images);
+      await insertRows(tx, 'image', mysql ? MYSQL_IMAGE_COLUMNS : IMAGE_COLUMNS, batch.images);
       await insertRows(tx, 'image_tag', TAG_COLUMNS, batch.tags);
     });
     onProgress?.(Math.min(done + ROWS_PER_TRANSACTION, rows));
   }
+  // The same definition as migration 005's.
+  if (rebuildFulltext) await db.run('ALTER TABLE image ADD FULLTEXT KEY image_search_ft (search_text)');
   await db.run(db.dialect === 'sqlite' ? 'ANALYZE' : 'ANALYZE TABLE image, image_tag');
   const count = await db.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM image');
   return Number(count?.n ?? 0);
@@ -147,7 +190,8 @@ async function fillThroughPort(db: Database, rows: number, onProgress?: (done: n
  */
 export async function fillImages(config: DatabaseConfig, rows: number, onProgress?: (done: number) => void): Promise<FillReport> {
   const started = performance.now();
-  const db = await openDatabase(config);
+  // Building a FULLTEXT index over a million rows takes minutes, far past a request's query timeout.
+  const db = await openDatabase(config.kind === 'mysql' ? { ...config, queryTimeoutMs: 3_600_000 } : config);
   let total: number;
   try {
     await migrate(db);
