@@ -20,14 +20,16 @@
  * AWS_SECRET_ACCESS_KEY) when those are set, otherwise against a single-node OpenStack Swift with its
  * S3 API started on loopback the way the tests start it (`../shared/object-store/swift-s3`).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SEARCH_COMMON_TERM, SEARCH_RARE_TERM } from '../scripts/fill-images.js';
 import { loadConfig } from '../src/core/config.js';
 import { S3ImageStore } from '../src/service/storage/index.js';
-import { createTestBucket, findSwiftS3Script, startSwiftS3, stopSwiftS3, type ObjectStoreServer, type TestBucket } from '../test/support/object-store.js';
+import { adminClient, createTestBucket, findSwiftS3Script, startSwiftS3, stopSwiftS3, type ObjectStoreServer, type TestBucket } from '../test/support/object-store.js';
 import { BENCH_ADMIN_PASSWORD, prepareData, type BenchContent, type BenchData } from './bench-data.js';
 import { buildServer, startBaseline, startPixyproxy, type ChildServer } from './child-server.js';
 import { runLoad, type LoadClient, type RequestSpec } from './load.js';
@@ -320,14 +322,18 @@ async function benchObjectStore(baselineEnv: Record<string, string>, facts: Serv
   const store = await openObjectStore(info);
   if (store === undefined) return log('object-store cases skipped (see the notes)');
   let bucket: TestBucket | undefined;
+  let cleanUp: (() => Promise<void>) | undefined;
   try {
+    // In a bucket of the user's, the run's objects go under a prefix of their own, deleted afterwards.
+    const runPrefix = `${process.env['S3_PREFIX'] ?? ''}pixyproxy-bench-${randomBytes(4).toString('hex')}/`;
     const s3Env = store.bucket === undefined
       ? (bucket = await createTestBucket(store.server)).env
       : {
-          IMAGE_STORE: 's3', S3_BUCKET: store.bucket, S3_ENDPOINT: store.server.endpoint, S3_REGION: store.server.region,
-          ...(process.env['S3_PREFIX'] && { S3_PREFIX: process.env['S3_PREFIX'] }),
+          IMAGE_STORE: 's3', S3_BUCKET: store.bucket, S3_ENDPOINT: store.server.endpoint, S3_REGION: store.server.region, S3_PREFIX: runPrefix,
+          AWS_ACCESS_KEY_ID: store.server.accessKeyId, AWS_SECRET_ACCESS_KEY: store.server.secretAccessKey,
           ...(process.env['S3_FORCE_PATH_STYLE'] && { S3_FORCE_PATH_STYLE: process.env['S3_FORCE_PATH_STYLE'] }),
         };
+    if (bucket === undefined) cleanUp = () => deletePrefix(store.server, store.bucket!, runPrefix);
     const config = loadConfig(s3Env);
     const objectStore = new S3ImageStore({
       ...config.storage.s3!,
@@ -349,8 +355,23 @@ async function benchObjectStore(baselineEnv: Record<string, string>, facts: Serv
       await Promise.all([cached.stop(), uncached.stop(), baseline.stop()]);
     }
   } finally {
-    await bucket?.destroy().catch((error: unknown) => log(`could not delete the bench bucket: ${String(error)}`));
+    await (bucket?.destroy() ?? cleanUp?.())?.catch((error: unknown) => log(`could not delete the bench objects: ${String(error)}`));
     await store.stop();
+  }
+}
+
+/** Deletes every object under `prefix` in `bucket`. */
+async function deletePrefix(server: ObjectStoreServer, bucket: string, prefix: string): Promise<void> {
+  const client = adminClient(server);
+  try {
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) if (object.Key) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }));
+      token = page.NextContinuationToken;
+    } while (token);
+  } finally {
+    client.destroy();
   }
 }
 
