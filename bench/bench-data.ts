@@ -152,7 +152,9 @@ export async function prepareData(options: {
   const filledRows = Math.max(0, rows - have);
   if (have < rows) {
     options.log(`filling ${rows - have} synthetic rows into ${options.databaseUrl} ...`);
-    const report = await fillImages(database, rows - have);
+    const report = await fillImages(database, rows - have, (done) => {
+      if (done % 100_000 === 0) options.log(`  ${done} / ${rows - have}`);
+    });
     options.log(`  filled in ${report.seconds.toFixed(1)} s`);
   }
   const storage = contentStorage(join(dir, 'images'), options.objectStore?.store);

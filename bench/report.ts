@@ -11,6 +11,8 @@ export interface CaseRow extends LoadResult {
   serverCpuPercent: number;
   /** Connections the client kept open (requests in flight at once). */
   connections: number;
+  /** CPU the object store's processes used during the measured run (a store started by the bench), in percent of one core. */
+  storeCpuPercent?: number;
 }
 
 export interface RunInfo {
@@ -114,7 +116,7 @@ function table(rows: readonly CaseRow[]): string {
     const byCpu = row.target === 'baseline' ? '1.00' : c === undefined ? 'n/a' : c.toFixed(2);
     lines.push(
       `| ${row.group} | ${row.target} | ${row.name} | ${row.rowsInDb === undefined ? '' : fixed(row.rowsInDb)} | ${row.connections} | ${fixed(row.reqPerSec)} | ` +
-        `${fixed(row.bytesPerSec / 2 ** 20, 1)} | ${ms(row.p50)} | ${ms(row.p99)} | ${versus} | ${row.serverCpuPercent.toFixed(0)}% | ${fixed(cpuPerRequestUs(row))} | ${byCpu} | ${clientCpu} | ${row.failures} |`,
+        `${fixed(row.bytesPerSec / 2 ** 20, 1)} | ${ms(row.p50)} | ${ms(row.p99)} | ${versus} | ${row.serverCpuPercent.toFixed(0)}%${row.storeCpuPercent === undefined ? '' : ` (+ store ${row.storeCpuPercent.toFixed(0)}%)`} | ${fixed(cpuPerRequestUs(row))} | ${byCpu} | ${clientCpu} | ${row.failures} |`,
     );
   }
   return lines.join('\n');
@@ -227,7 +229,8 @@ export function renderSection(info: RunInfo, rows: readonly CaseRow[], facts: Se
       `${info.loadAverageMax?.toFixed(1) ?? '?'} at most; ${info.minutes?.toFixed(0) ?? '?'} minutes in all. ` +
       `Client: ${info.client}, in its own process on this machine; ${info.connections} connections ` +
       `(4 for POST, 1 for search: see "conns"), ${info.warmupSeconds} s warm-up then ${info.seconds} s per case. ` +
-      'Server log lines (two per request, level info) go to /dev/null. CPU columns are percent of one core; ' +
+      'Server log lines (two per request, level info) go to /dev/null. CPU columns are percent of one core ' +
+      '("+ store": the object store\'s own processes, when the bench started it); ' +
       'a client at 90% or more of the cores it can use is marked **client-bound**: there the client, not the server, set the rate. ' +
       '"vs baseline by CPU" is the baseline\'s server CPU per request (per byte for content) over pixyproxy\'s: the ratio each ' +
       'would reach with a core to itself, steadier than the measured ratio when other work shares the machine.',

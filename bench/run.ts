@@ -21,7 +21,7 @@
  * S3 API started on loopback the way the tests start it (`../shared/object-store/swift-s3`).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,7 +31,7 @@ import { loadConfig } from '../src/core/config.js';
 import { S3ImageStore } from '../src/service/storage/index.js';
 import { adminClient, createTestBucket, findSwiftS3Script, startSwiftS3, stopSwiftS3, type ObjectStoreServer, type TestBucket } from '../test/support/object-store.js';
 import { BENCH_ADMIN_PASSWORD, prepareData, type BenchContent, type BenchData } from './bench-data.js';
-import { buildServer, startBaseline, startPixyproxy, type ChildServer } from './child-server.js';
+import { buildServer, cpuSeconds, startBaseline, startPixyproxy, type ChildServer } from './child-server.js';
 import { runLoad, type LoadClient, type RequestSpec } from './load.js';
 import { mariadbBinary, startMariadb, type BenchMariadb } from './mariadb-server.js';
 import { summariseProfiles } from './profile-summary.js';
@@ -85,20 +85,32 @@ const rows: CaseRow[] = [];
 let client: LoadClient;
 
 /** Warm-up (discarded), then the measured run, with the server's CPU use over the measured run. */
-async function record(group: string, target: string, server: ChildServer, name: string, spec: RequestSpec, extra: { rowsInDb?: number; connections?: number; seconds?: number } = {}) {
+async function record(
+  group: string,
+  target: string,
+  server: ChildServer,
+  name: string,
+  spec: RequestSpec,
+  extra: { rowsInDb?: number; connections?: number; seconds?: number; storeCpuSeconds?: () => Promise<number> } = {},
+) {
   log(`  ${target} | ${name}${extra.rowsInDb ? ` | ${extra.rowsInDb} rows` : ''} ...`);
   await probe(server, spec);
   const options = { url: server.url, spec, client, connections: extra.connections ?? connections };
   if (timing.warmupSeconds > 0) await runLoad(options, timing.warmupSeconds);
   const cpuBefore = await server.cpuSeconds();
+  const storeCpuBefore = await extra.storeCpuSeconds?.();
   const startedAt = performance.now();
   const result = await runLoad(options, extra.seconds ?? timing.seconds);
-  const serverCpuPercent = (100 * ((await server.cpuSeconds()) - cpuBefore)) / ((performance.now() - startedAt) / 1000);
-  rows.push({ group, target, name, rowsInDb: extra.rowsInDb, serverCpuPercent, connections: options.connections, ...result });
+  const elapsedSeconds = (performance.now() - startedAt) / 1000;
+  const serverCpuPercent = (100 * ((await server.cpuSeconds()) - cpuBefore)) / elapsedSeconds;
+  const storeCpuAfter = await extra.storeCpuSeconds?.();
+  const storeCpuPercent = storeCpuBefore === undefined || storeCpuAfter === undefined ? undefined : (100 * (storeCpuAfter - storeCpuBefore)) / elapsedSeconds;
+  rows.push({ group, target, name, rowsInDb: extra.rowsInDb, serverCpuPercent, connections: options.connections, ...(storeCpuPercent !== undefined && { storeCpuPercent }), ...result });
   const rss = await server.rssMiB();
   log(
     `    ${result.reqPerSec.toFixed(0)} req/s, ${(result.bytesPerSec / 2 ** 20).toFixed(1)} MiB/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, ` +
-      `server CPU ${serverCpuPercent.toFixed(0)}%, client CPU ${result.clientCpuPercent.toFixed(0)}%, server RSS ${rss.toFixed(0)} MiB` +
+      `server CPU ${serverCpuPercent.toFixed(0)}%${storeCpuPercent === undefined ? '' : `, object store CPU ${storeCpuPercent.toFixed(0)}%`}, ` +
+      `client CPU ${result.clientCpuPercent.toFixed(0)}%, server RSS ${rss.toFixed(0)} MiB` +
       `${result.failures ? `, ${result.failures} failures ${JSON.stringify(result.statuses)}` : ''}`,
   );
 }
@@ -189,13 +201,20 @@ async function benchEngine(group: string, small: BenchData, large: BenchData, ba
 }
 
 /** The content cases (64 KiB, 1 MiB, 304), each on the baseline and then on every target, back to back. */
-async function contentCases(group: string, baseline: ChildServer, targets: [string, ChildServer][], content: NonNullable<BenchData['content']>) {
+async function contentCases(
+  group: string,
+  baseline: ChildServer,
+  targets: [string, ChildServer][],
+  content: NonNullable<BenchData['content']>,
+  storeCpuSeconds?: () => Promise<number>,
+) {
+  const extra = storeCpuSeconds === undefined ? {} : { storeCpuSeconds };
   for (const [name, image] of [['GET content (64 KiB)', content.small], ['GET content (1 MiB)', content.large]] as const) {
     await record(group, 'baseline', baseline, name, contentSpec(image));
-    for (const [target, server] of targets) await record(group, target, server, name, contentSpec(image));
+    for (const [target, server] of targets) await record(group, target, server, name, contentSpec(image), extra);
   }
   await record(group, 'baseline', baseline, 'GET content, If-None-Match (304)', notModifiedSpec(content));
-  for (const [target, server] of targets) await record(group, target, server, 'GET content, If-None-Match (304)', notModifiedSpec(content));
+  for (const [target, server] of targets) await record(group, target, server, 'GET content, If-None-Match (304)', notModifiedSpec(content), extra);
 }
 
 const baselineContent = (content: NonNullable<BenchData['content']>) =>
@@ -281,7 +300,9 @@ async function mysqlData(mariadb: BenchMariadb, name: string, rowCount: number, 
 }
 
 /** The S3 server of the object-store cases: the one S3_* names, or a Swift started here (stopped by `stop`). */
-async function openObjectStore(info: RunInfo): Promise<{ server: ObjectStoreServer; bucket?: string; stop(): Promise<void> } | undefined> {
+async function openObjectStore(
+  info: RunInfo,
+): Promise<{ server: ObjectStoreServer; bucket?: string; stop(): Promise<void>; storeCpuSeconds?: () => Promise<number> } | undefined> {
   const endpoint = process.env['S3_ENDPOINT']?.trim();
   const bucket = process.env['S3_BUCKET']?.trim();
   if (endpoint && bucket) {
@@ -302,10 +323,17 @@ async function openObjectStore(info: RunInfo): Promise<{ server: ObjectStoreServ
   };
   try {
     const server = await startSwiftS3(script, dir);
+    const storeCpuSeconds = async () => {
+      // swift-s3 records each daemon's pid (and start time) in DIR/run/NAME.pid.
+      const files = (await readdir(join(dir, 'run')).catch(() => [])).filter((file) => file.endsWith('.pid'));
+      const pids = await Promise.all(files.map(async (file) => Number((await readFile(join(dir, 'run', file), 'utf8')).trim().split(/\s+/)[0])));
+      const seconds = await Promise.all(pids.filter((pid) => pid > 0).map((pid) => cpuSeconds(pid)));
+      return seconds.reduce((total, s) => total + (Number.isNaN(s) ? 0 : s), 0);
+    };
     info.notes.push(
       `Object store: OpenStack Swift (s3api) as a single node on loopback, started by swift-s3 (SWIFT_S3_WORKERS=${process.env['SWIFT_S3_WORKERS'] ?? '0'}), on the same cores as everything else.`,
     );
-    return { server, stop };
+    return { server, stop, storeCpuSeconds };
   } catch (error) {
     await stop();
     info.notes.push(`Object-store cases skipped: swift-s3 did not start (${String(error).split('\n')[0]}).`);
@@ -347,7 +375,7 @@ async function benchObjectStore(baselineEnv: Record<string, string>, facts: Serv
     const uncached = await startPixyproxy({ ...data.env, CONTENT_CACHE_BYTES: '0' }, [], serverDist);
     facts.coldStartMs[`s3, ${data.rows} rows`] = cached.coldStartMs!;
     try {
-      await contentCases('s3', baseline, [['s3', cached], ['s3, no cache', uncached]], content);
+      await contentCases('s3', baseline, [['s3', cached], ['s3, no cache', uncached]], content, store.storeCpuSeconds);
     } finally {
       facts.peakRssMiB[`s3, ${data.rows} rows`] = await cached.peakRssMiB();
       facts.peakRssMiB[`s3, no cache, ${data.rows} rows`] = await uncached.peakRssMiB();
