@@ -9,7 +9,7 @@
  * The benchmark's content cases use a separate, real image it adds through the normal store.
  *
  * MySQL rows go through the database port as multi-row INSERTs in large transactions. SQLite rows go
- * straight to better-sqlite3 (one prepared statement, one transaction per batch, no journal during the
+ * straight to better-sqlite3 (one prepared statement, one transaction per batch, no journal on disk during the
  * load): the port's per-call overhead would dominate a million single-row inserts. Each row gets 2 of TAG_COUNT tags and one of AUTHOR_COUNT authors,
  * so every tag filter matches ~2/TAG_COUNT of the rows, every author ~1/AUTHOR_COUNT. Prompts hold
  * SEARCH_COMMON_TERM in 1 row of 5 and SEARCH_RARE_TERM in 1 row of 10,000, for the search cases; they
@@ -131,9 +131,12 @@ export type FillTarget = { kind: 'sqlite'; file: string } | { kind: 'port'; db: 
 function fillSqliteFile(file: string, rows: number, onProgress?: (done: number) => void): number {
   const db = new BetterSqlite3(file);
   try {
-    // A bulk load into a scratch database: no journal, no fsync, a page cache that holds the random
+    // A bulk load into a scratch database: no journal on disk, no fsync, a page cache that holds the random
     // guid indexes. WAL is switched back on afterwards, as the server expects it.
-    db.pragma('journal_mode = OFF');
+    // MEMORY, not OFF: better-sqlite3 opens connections in SQLite's defensive mode, which refuses OFF
+    // (the pragma then silently leaves the file in WAL, and every page is written twice).
+    const mode = db.pragma('journal_mode = MEMORY', { simple: true });
+    if (mode !== 'memory') throw new Error(`could not set journal_mode = MEMORY for the load (still ${String(mode)})`);
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -524288');
     const insertImage = db.prepare(`INSERT INTO image (${IMAGE_COLUMNS.join(', ')}) VALUES (${IMAGE_COLUMNS.map((c) => `@${c}`).join(', ')})`);
