@@ -29,7 +29,7 @@ export interface RunInfo {
   /** Wall time of the whole run, fills included. */
   minutes?: number;
   /** Large catalogues this run had to fill, and how long each took (fill and indexes). */
-  fills: { engine: string; rows: number; seconds: number }[];
+  fills: { engine: string; rows: number; seconds: number; cpuSeconds: number; loadAverage: number }[];
   connections: number;
   client: string;
   warmupSeconds: number;
@@ -235,7 +235,11 @@ export function renderSection(info: RunInfo, rows: readonly CaseRow[], facts: Se
       '"vs baseline by CPU" is the baseline\'s server CPU per request (per byte for content) over pixyproxy\'s: the ratio each ' +
       'would reach with a core to itself, steadier than the measured ratio when other work shares the machine.',
     ...info.notes.map((note) => `\n${note}`),
-    ...info.fills.map((fill) => `\nFilled ${fixed(fill.rows)} ${fill.engine} rows in this run: ${fill.seconds.toFixed(0)} s (rows, tags and the search index).`),
+    ...info.fills.map(
+      (fill) =>
+        `\nFilled ${fixed(fill.rows)} ${fill.engine} rows in this run (rows, tags and the search index): ${fill.seconds.toFixed(0)} s wall, ` +
+        `${fill.cpuSeconds.toFixed(0)} s of CPU (the bench process and the database server), load average ${fill.loadAverage.toFixed(1)} at the end.`,
+    ),
     '',
     table(rows),
     ...thumbnails,

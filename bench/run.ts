@@ -463,7 +463,7 @@ async function main() {
   try {
     log('preparing SQLite data ...');
     const small = await sqliteData('sqlite-small', SMALL_ROWS, false);
-    const large = runs('api') || runs('search') ? await timedFill(info, 'SQLite', largeRows, () => sqliteData(`sqlite-${largeRows}-v${CATALOGUE_VERSION}`, largeRows, true)) : undefined;
+    const large = runs('api') || runs('search') ? await timedFill(info, 'SQLite', () => sqliteData(`sqlite-${largeRows}-v${CATALOGUE_VERSION}`, largeRows, true)) : undefined;
     const baselineEnv = runs('api') || runs('s3') ? await baselineBodies(small) : {};
     if (large !== undefined) await benchEngine('sqlite', small, large, baselineEnv, facts);
     if (runs('thumbnails')) await benchThumbnails('sqlite', small, facts);
@@ -481,7 +481,7 @@ async function main() {
       try {
         info.notes.push(`MySQL target: MariaDB ${mariadb.version}, throwaway server on loopback (innodb_buffer_pool_size 512M).`);
         const mysqlSmall = await mysqlData(mariadb, 'bench_small', SMALL_ROWS, false);
-        const mysqlBig = await timedFill(info, 'MariaDB', mysqlLargeRows, () => mysqlData(mariadb, `bench_${mysqlLargeRows}_v${CATALOGUE_VERSION}`, mysqlLargeRows, true));
+        const mysqlBig = await timedFill(info, 'MariaDB', () => mysqlData(mariadb, `bench_${mysqlLargeRows}_v${CATALOGUE_VERSION}`, mysqlLargeRows, true), mariadb.pid);
         await benchEngine('mysql', mysqlSmall, mysqlBig, baselineEnv, facts);
       } finally {
         await mariadb.stop();
@@ -497,11 +497,20 @@ async function main() {
   process.stdout.write(`${markdown}\n`);
 }
 
-/** Prepares a large catalogue; when it had to be filled, records how long that took. */
-async function timedFill(info: RunInfo, engine: string, rowCount: number, prepare: () => Promise<BenchData>): Promise<BenchData> {
+/**
+ * Prepares a large catalogue; when it had to be filled, records how long that took, in wall time and in
+ * CPU time (this process, which runs SQLite's load, plus the database server's, when given).
+ */
+async function timedFill(info: RunInfo, engine: string, prepare: () => Promise<BenchData>, serverPid?: number): Promise<BenchData> {
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const serverBefore = serverPid === undefined ? 0 : await cpuSeconds(serverPid);
   const data = await prepare();
-  if (data.filledRows > 0) info.fills.push({ engine, rows: data.filledRows, seconds: (performance.now() - started) / 1000 });
+  const cpu = process.cpuUsage(cpuBefore);
+  const serverCpu = serverPid === undefined ? 0 : (await cpuSeconds(serverPid)) - serverBefore;
+  if (data.filledRows > 0) {
+    info.fills.push({ engine, rows: data.filledRows, seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 + serverCpu, loadAverage: loadavg()[0]! });
+  }
   return data;
 }
 
