@@ -132,13 +132,13 @@ const OBJECT_STORE_TARGETS = new Set(['s3', 's3, no cache']);
  * them, so they are reported, not judged.
  */
 function objectStoreLines(rows: readonly CaseRow[]): string[] {
-  const names = ['GET content (64 KiB)', 'GET content (1 MiB)', 'GET content, If-None-Match (304)'];
+  const cases = [['64 KiB', 'GET content (64 KiB)'], ['1 MiB', 'GET content (1 MiB)'], ['304', 'GET content, If-None-Match (304)']] as const;
   const describe = (target: string) =>
-    names
-      .map((name) => {
+    cases
+      .map(([label, name]) => {
         const row = rows.find((r) => r.target === target && r.name === name);
         const value = row && ratio(row, rows);
-        return `${name.replace('GET content', '').replace(/^[ ,]+/, '') || name} ${value === undefined ? 'not measured' : value.toFixed(2)}`;
+        return `${label} ${value === undefined ? 'not measured' : value.toFixed(2)}`;
       })
       .join(', ');
   return [...OBJECT_STORE_TARGETS]
