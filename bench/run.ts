@@ -73,6 +73,10 @@ const QUICK_LARGE_ROWS = 20_000;
 const defaultLargeRows = args.quick ? QUICK_LARGE_ROWS : 1_000_000;
 const largeRows = Number(args['large-rows'] ?? defaultLargeRows);
 const mysqlLargeRows = Number(args['mysql-large-rows'] ?? defaultLargeRows);
+for (const [option, value] of [['--large-rows', largeRows], ['--mysql-large-rows', mysqlLargeRows]] as const) {
+  // The cases sample rows after the first 100 (so that a page after each is full).
+  if (!Number.isInteger(value) || value < 1000) throw new Error(`${option} must be a whole number of at least 1000, got ${value}`);
+}
 const timing = args.quick ? { warmupSeconds: 1, seconds: 2 } : { warmupSeconds: 3, seconds: 8 };
 const THUMBNAIL_ORIGINALS = args.quick ? 2 : 5;
 // The large catalogues are reused between runs; a change to what they hold (the prompts of the
