@@ -1,6 +1,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
+import type { GenerationOptions } from '../core/models/generation-options.js';
 import { imageDetailOf } from '../core/models/image.js';
 import type { ServiceLogger } from '../core/service-logger.js';
 import type { Database } from '../data/database.js';
@@ -31,7 +32,9 @@ import {
   END_USER_ID_SECRET_FILE,
   EndUserIds,
   GenerationLimiter,
+  describeImageOptions,
   InProcessJobQueue,
+  LOCAL_DEFAULT_SIZE,
   loadOrCreateEndUserSecret,
   loadPriceTable,
   type GenerationJobQueue,
@@ -99,6 +102,15 @@ const IDEMPOTENCY_SWEEP_MS = 60 * 60 * 1000;
 export function modelPolicyOf(config: Config): ModelPolicy {
   if (config.generator === 'local') return { defaultModel: 'local', allowedModels: ['local'] };
   return { defaultModel: config.openai.model, allowedModels: config.openai.allowedModels };
+}
+
+/**
+ * What `GET /image/options` answers for this configuration: the models of modelPolicyOf with their
+ * options; the default model's default size is IMAGE_SIZE (the local generator's own without it).
+ */
+export function generationOptionsOf(config: Config): GenerationOptions {
+  const localSize = `${LOCAL_DEFAULT_SIZE.width}x${LOCAL_DEFAULT_SIZE.height}`;
+  return describeImageOptions(modelPolicyOf(config), config.imageSize ?? (config.generator === 'local' ? localSize : undefined));
 }
 
 /**
