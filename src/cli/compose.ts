@@ -53,6 +53,7 @@ import {
   SharpResizer,
   StorageMigration,
   sweepGraceMs,
+  type ImageResizer,
   type ImageStore,
 } from '../service/storage/index.js';
 import type { AppServices } from '../web/app.js';
@@ -85,6 +86,8 @@ export interface ContextOverrides {
   generator?: ImageGenerator;
   /** Cheaper password hashing for tests. */
   scrypt?: ScryptParams;
+  /** Replaces the thumbnail resizer (tests hold a resize to fill THUMBNAIL_CONCURRENCY). */
+  resizer?: ImageResizer;
   /**
    * What this process is for: `server` (HTTP; runs generation jobs unless GENERATION_WORKER=false),
    * `worker` (`pixyproxy worker`: runs jobs, no HTTP) or `command` (the other CLI commands: neither
@@ -225,7 +228,7 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       closers.push(() => clearInterval(sweep));
     }
 
-    const imageVariants = new ImageVariants(storage, new SharpResizer(config.thumbnailMaxInputPixels), {
+    const imageVariants = new ImageVariants(storage, overrides.resizer ?? new SharpResizer(config.thumbnailMaxInputPixels), {
       concurrency: config.thumbnailConcurrency,
       queue: config.thumbnailQueue,
     });

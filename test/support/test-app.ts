@@ -46,6 +46,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const context = await openContext(config, options.app?.logger ?? silentLogger, {
     generator: options.generator ?? new LocalImageGenerator({ width: 64, height: 64 }),
     scrypt: options.scrypt ?? TEST_SCRYPT,
+    ...(options.resizer && { resizer: options.resizer }),
   });
   const app = await buildApp(context.services, {
     createRateLimit: config.createRateLimit,
