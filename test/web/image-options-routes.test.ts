@@ -165,7 +165,8 @@ describe('GET /image/options', () => {
     expect(body.default_model).toBe('gpt-image-1');
     expect(body.models.map((model: { model: string }) => model.model)).toEqual(['gpt-image-1', ...MODELS.split(',')]);
     const [gptImage1, , gptImage2, dallE3, dallE2] = body.models;
-    expect(gptImage1).toMatchObject({ size: { values: ['1024x1024', '1536x1024', '1024x1536', 'auto'], default: '1024x1536', rule: null }, quality: { values: ['low', 'medium', 'high', 'auto'], default: null } });
+    // The model takes 32000 characters, POST /image at most 4000: the smaller is promised.
+    expect(gptImage1).toMatchObject({ max_prompt_length: 4000, size: { values: ['1024x1024', '1536x1024', '1024x1536', 'auto'], default: '1024x1536', rule: null }, quality: { values: ['low', 'medium', 'high', 'auto'], default: null } });
     expect(gptImage2.background.values).toEqual(['opaque', 'auto']);
     expect(gptImage2.size.rule).toMatch(/divisible by 16/);
     expect(dallE3).toMatchObject({ size: { values: ['1024x1024', '1792x1024', '1024x1792'], default: null }, output_format: { values: [], default: null }, style: { values: ['vivid', 'natural'] } });

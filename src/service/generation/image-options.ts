@@ -1,5 +1,6 @@
 import { DataValidationError, type FieldError } from '../../core/errors.js';
 import type { GenerationOptions, ModelOptions } from '../../core/models/generation-options.js';
+import { PROMPT_MAX_LENGTH } from '../../core/models/image.js';
 
 /**
  * The Images API's generation options, per model family, as data, and the one validator that checks a
@@ -270,7 +271,8 @@ function modelOptionsOf(model: string, rules: FamilyRules, defaultSize: string |
   });
   return {
     model,
-    max_prompt_length: rules.maxPromptLength,
+    // POST /image's schema takes at most PROMPT_MAX_LENGTH whatever the model would: never promise more.
+    max_prompt_length: Math.min(rules.maxPromptLength, PROMPT_MAX_LENGTH),
     size: {
       // The configured size first when it is not among the common ones, so it can be chosen back.
       values: defaultSize === undefined || sizes.includes(defaultSize) ? [...sizes] : [defaultSize, ...sizes],
