@@ -91,7 +91,9 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       const added = await runCli(['user', 'add', who.username, ...flags, '--password-stdin'], env, `${who.password}\n`);
       expect(added.code, added.stderr).toBe(0);
     }
-    server = await startServer({ ...env, IMAGE_SIZE: '384x256', CREATE_RATE_LIMIT: '100000', AUTH_FAILURE_LIMIT: '1000' });
+    // A verified password is trusted for the whole run (AUTH_CACHE_TTL_MS), so each test's sign-in
+    // does not pay for scrypt again; wrong passwords are never cached.
+    server = await startServer({ ...env, IMAGE_SIZE: '384x256', CREATE_RATE_LIMIT: '100000', AUTH_FAILURE_LIMIT: '1000', AUTH_CACHE_TTL_MS: '600000' });
     browser = await launchChromium();
   }, 240_000);
 
@@ -240,7 +242,7 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       await context.close();
     });
 
-    it('opens an image page from a shared link on a phone', async () => {
+    it('opens an image page from a shared link on a phone, and says when a link names no image', async () => {
       const { page, context, errors } = await openPage(PHONE);
       const [newest] = (await api<ImageDetail[]>('/image?limit=1')).body;
       await page.goto(`/images/${newest!.guid}`);
@@ -248,6 +250,16 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       await expect.poll(() => page.getByRole('img', { name: newest!.prompt }).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
       await screenshot(page, 'image-phone');
       expect(errors).toEqual([]);
+
+      // A link cut short names no image: the page says so, and leads back.
+      await page.goto(`/images/${newest!.guid.slice(0, 20)}`);
+      await expect.poll(() => page.getByRole('heading', { name: 'Image not found' }).isVisible()).toBe(true);
+      expect(await page.getByRole('alert').textContent()).toMatch(/does not name an image/);
+      await page.getByRole('link', { name: 'Back to the gallery' }).click();
+      await expect.poll(() => grid(page).getByRole('img').count()).toBeGreaterThan(0);
+      // The browser itself reports the refused GET /image/{guid}; nothing else reaches the console.
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/400/);
       await context.close();
     });
 

@@ -29,10 +29,13 @@ export function ImageView({ guid, session, onChanged }: { guid: string; session:
   }, [image !== undefined]);
 
   if (error) {
+    // A 400 here means the address's guid is not a UUID (a link cut short, say): to a person that is
+    // an image that is not there, not a validation path.
+    const missing = error.status === 404 || error.status === 400;
     return (
       <section class="message">
-        <h1>{error.status === 404 ? 'Image not found' : 'Could not load the image'}</h1>
-        <p role="alert">{error.message}</p>
+        <h1>{missing ? 'Image not found' : 'Could not load the image'}</h1>
+        <p role="alert">{error.status === 400 ? 'This address does not name an image; the link may be incomplete.' : error.message}</p>
         <p><Link href="/">Back to the gallery</Link></p>
       </section>
     );
