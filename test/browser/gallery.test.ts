@@ -2,7 +2,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageDetail } from '../../src/core/models/image.js';
@@ -375,18 +375,24 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
 
       await page.goto(`/images/${own.guid}`);
       await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).isVisible(), SIGN_IN_WAIT).toBe(true);
+      const hasFocus = (locator: Locator) => locator.evaluate((element) => element === document.activeElement);
       await page.getByRole('button', { name: 'Edit tags' }).click();
-      await page.getByRole('textbox', { name: 'Tags' }).fill('harbour, Night');
-      await page.getByRole('button', { name: 'Save tags' }).click();
+      // The form takes the focus when it opens and gives it back to "Edit tags" when it closes.
+      await expect.poll(() => hasFocus(page.getByRole('textbox', { name: 'Tags' }))).toBe(true);
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.keyboard.type('harbour, Night');
+      await page.keyboard.press('Enter');
       await expect.poll(() => page.getByRole('link', { name: '#night' }).isVisible()).toBe(true);
       expect(await page.getByRole('link', { name: '#harbour' }).isVisible()).toBe(true);
       expect((await api<ImageDetail>(`/image/${own.guid}`)).body.tags).toEqual(['harbour', 'night']);
+      await expect.poll(() => hasFocus(page.getByRole('button', { name: 'Edit tags' }))).toBe(true);
 
-      await page.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('button', { name: 'Delete', exact: true }).click();
       const confirm = page.getByRole('alertdialog', { name: 'Delete this image?' });
       await confirm.getByRole('button', { name: 'Cancel' }).click();
       expect((await api(`/image/${own.guid}`)).status).toBe(200);
-      await page.getByRole('button', { name: 'Delete' }).click();
+      await expect.poll(() => hasFocus(page.getByRole('button', { name: 'Delete', exact: true }))).toBe(true);
+      await page.getByRole('button', { name: 'Delete', exact: true }).click();
       await confirm.getByRole('button', { name: 'Delete image' }).click();
       await expect.poll(() => page.url()).toBe(`${server.address}/`);
       expect((await api(`/image/${own.guid}`)).status).toBe(404);
