@@ -129,3 +129,56 @@ describe('POST /image options with the local generator', () => {
     expect(errorPaths(expectProblem(await create({ size: '4096x4096' }), 400, 'DataValidationError'))).toEqual(['/body/size']);
   });
 });
+
+describe('GET /image/options', () => {
+  it("answers the local generator's one model and its options to anyone, without credentials", async () => {
+    t = await createTestApp({ env: { IMAGE_SIZE: '384x256' } });
+    const response = await t.app.inject({ url: '/image/options' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    const none = { values: [], default: null };
+    expect(response.json()).toEqual({
+      default_model: 'local',
+      models: [
+        {
+          model: 'local',
+          max_prompt_length: 4000,
+          size: {
+            values: ['384x256', '256x256', '512x512', '768x768', '1024x1024', '1024x768', '768x1024'],
+            default: '384x256',
+            rule: 'any WIDTHxHEIGHT with both sides from 16 to 2048',
+          },
+          quality: none,
+          background: none,
+          output_format: { values: ['png', 'jpeg', 'webp'], default: 'png' },
+          moderation: none,
+          style: none,
+          output_compression: true,
+        },
+      ],
+    });
+  });
+
+  it('answers every model of the allow-list, the default first, each with the values its family takes', async () => {
+    await startOpenAI({ IMAGE_SIZE: '1024x1536' });
+    const body = (await t!.app.inject({ url: '/image/options' })).json();
+    expect(body.default_model).toBe('gpt-image-1');
+    expect(body.models.map((model: { model: string }) => model.model)).toEqual(['gpt-image-1', ...MODELS.split(',')]);
+    const [gptImage1, , gptImage2, dallE3, dallE2] = body.models;
+    // The model takes 32000 characters, POST /image at most 4000: the smaller is promised.
+    expect(gptImage1).toMatchObject({ max_prompt_length: 4000, size: { values: ['1024x1024', '1536x1024', '1024x1536', 'auto'], default: '1024x1536', rule: null }, quality: { values: ['low', 'medium', 'high', 'auto'], default: null } });
+    expect(gptImage2.background.values).toEqual(['opaque', 'auto']);
+    expect(gptImage2.size.rule).toMatch(/divisible by 16/);
+    expect(dallE3).toMatchObject({ size: { values: ['1024x1024', '1792x1024', '1024x1792'], default: null }, output_format: { values: [], default: null }, style: { values: ['vivid', 'natural'] } });
+    expect(dallE2).toMatchObject({ max_prompt_length: 1000, quality: { values: ['standard'] }, output_compression: false });
+  });
+
+  it('is described in the OpenAPI document with the schema it answers', async () => {
+    t = await createTestApp();
+    const spec = (await t.app.inject({ url: '/openapi.json' })).json();
+    expect(spec.paths['/image/options'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/GenerationOptions' });
+    expect(Object.keys(spec.components.schemas.ModelOptions.properties)).toEqual([
+      'model', 'max_prompt_length', 'size', 'quality', 'background', 'output_format', 'moderation', 'style', 'output_compression',
+    ]);
+  });
+});
