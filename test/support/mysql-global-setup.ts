@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { findServerBinary, MysqlTestServer } from './mysql-server.js';
+import { suiteServer } from './suite-server-setup.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,21 +15,16 @@ declare module 'vitest' {
  * skipped, except under CI=true, where a skipped engine would hide a failure.
  */
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
-  const external = process.env['TEST_MYSQL_URL']?.trim();
-  if (external) {
-    console.info(`MySQL suites run against TEST_MYSQL_URL (${new URL(external).host})`);
-    project.provide('mysqlServerUrl', external);
-    return undefined;
-  }
-  if (findServerBinary() === undefined) {
-    const message = 'MySQL suites SKIPPED: no mariadbd/mysqld binary found and TEST_MYSQL_URL is not set';
-    if (process.env['CI'] === 'true') throw new Error(`${message} (CI=true requires them)`);
-    console.warn(`\n!!! ${message} !!!\n`);
-    project.provide('mysqlServerUrl', '');
-    return undefined;
-  }
-  const server = await MysqlTestServer.create();
-  console.info(`MySQL suites run against a throwaway ${server.version} on 127.0.0.1:${server.port}`);
-  project.provide('mysqlServerUrl', server.url);
-  return () => server.destroy();
+  const { url, teardown } = await suiteServer({
+    suites: 'MySQL',
+    externalUrlVariable: 'TEST_MYSQL_URL',
+    missing: 'no mariadbd/mysqld binary found',
+    canStart: () => findServerBinary() !== undefined,
+    start: async () => {
+      const server = await MysqlTestServer.create();
+      return { url: server.url, description: `a throwaway ${server.version} on 127.0.0.1:${server.port}`, stop: () => server.destroy() };
+    },
+  });
+  project.provide('mysqlServerUrl', url);
+  return teardown;
 }

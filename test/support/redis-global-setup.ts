@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { findRedisServerBinary, RedisTestServer } from './redis-server.js';
+import { suiteServer } from './suite-server-setup.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,21 +15,16 @@ declare module 'vitest' {
  * are skipped, except under CI=true, where a skipped suite would hide a failure.
  */
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
-  const external = process.env['TEST_REDIS_URL']?.trim();
-  if (external) {
-    console.info(`Redis suites run against TEST_REDIS_URL (${new URL(external).host})`);
-    project.provide('redisServerUrl', external);
-    return undefined;
-  }
-  if (findRedisServerBinary() === undefined) {
-    const message = 'Redis suites SKIPPED: no redis-server binary found and TEST_REDIS_URL is not set';
-    if (process.env['CI'] === 'true') throw new Error(`${message} (CI=true requires them)`);
-    console.warn(`\n!!! ${message} !!!\n`);
-    project.provide('redisServerUrl', '');
-    return undefined;
-  }
-  const server = await RedisTestServer.create();
-  console.info(`Redis suites run against a throwaway redis-server on 127.0.0.1:${server.port}`);
-  project.provide('redisServerUrl', server.url);
-  return () => server.destroy();
+  const { url, teardown } = await suiteServer({
+    suites: 'Redis',
+    externalUrlVariable: 'TEST_REDIS_URL',
+    missing: 'no redis-server binary found',
+    canStart: () => findRedisServerBinary() !== undefined,
+    start: async () => {
+      const server = await RedisTestServer.create();
+      return { url: server.url, description: `a throwaway redis-server on 127.0.0.1:${server.port}`, stop: () => server.destroy() };
+    },
+  });
+  project.provide('redisServerUrl', url);
+  return teardown;
 }
