@@ -26,7 +26,8 @@ export interface Database extends Queryable {
   readonly dialect: Dialect;
   /**
    * Runs fn inside a transaction: commits when it resolves, rolls back when it throws. fn must do
-   * database work only (no network calls), so a transaction never waits on anything slow.
+   * database work only (no network calls), so a transaction never waits on anything slow, and so it
+   * can be run again: the MySQL adapter re-runs a transaction that InnoDB aborted as a deadlock victim.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */

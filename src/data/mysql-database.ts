@@ -35,6 +35,15 @@ function translate(error: unknown): unknown {
   return error;
 }
 
+/** How many times a transaction is run when InnoDB keeps choosing it as a deadlock victim. */
+const DEADLOCK_ATTEMPTS = 3;
+
+/** True for a (translated) error whose driver error is InnoDB's deadlock: the server rolled the transaction back. */
+function isDeadlock(error: unknown): boolean {
+  const cause = error instanceof DBConnectionError ? error.cause : error;
+  return (cause as { code?: unknown } | undefined)?.code === 'ER_LOCK_DEADLOCK';
+}
+
 /** Rejects with DBConnectionError when work does not settle within ms; the late result is handed to onLate. */
 function within<T>(work: Promise<T>, ms: number, message: string, onLate: (value: T) => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -117,7 +126,7 @@ export class MysqlDatabase implements Database {
       return await fn(tx, connection);
     } catch (error) {
       const translated = translate(error);
-      if (translated instanceof DBConnectionError) broken = true;
+      if (translated instanceof DBConnectionError && !isDeadlock(translated)) broken = true;
       throw translated;
     } finally {
       if (broken) connection.destroy();
@@ -135,7 +144,8 @@ export class MysqlDatabase implements Database {
         return result;
       } catch (error) {
         const translated = translate(error);
-        if (translated instanceof DBConnectionError) markBroken();
+        // A deadlock aborts the transaction, not the connection.
+        if (translated instanceof DBConnectionError && !isDeadlock(translated)) markBroken();
         throw translated;
       }
     };
@@ -161,7 +171,24 @@ export class MysqlDatabase implements Database {
     return this.#withConnection((tx) => tx.run(sql, params));
   }
 
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  /**
+   * Runs fn in a transaction. A transaction that InnoDB chose as a deadlock victim (rolled back by the
+   * server, ER_LOCK_DEADLOCK) is run again, fn included, up to DEADLOCK_ATTEMPTS times in all: InnoDB
+   * resolves a deadlock by aborting one side and expects the client to re-issue it (MariaDB manual,
+   * "InnoDB Lock Modes", deadlocks). Safe because fn does database work only. Throws what fn throws,
+   * DBConnectionError when the database is unreachable or the deadlocks persist.
+   */
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#transactionOnce(fn);
+      } catch (error) {
+        if (attempt >= DEADLOCK_ATTEMPTS || !isDeadlock(error)) throw error;
+      }
+    }
+  }
+
+  #transactionOnce<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.#withConnection(async (tx, connection) => {
       await tx.run('START TRANSACTION');
       try {

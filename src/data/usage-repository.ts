@@ -160,6 +160,19 @@ async function useSince(tx: Queryable, username: string, now: string, dayStart: 
   };
 }
 
+/**
+ * Removes the user's expired reservations (left by a process that died mid-create) one by one, by
+ * primary key. Not one ranged DELETE: on MySQL that takes next-key locks over the user's index range,
+ * which deadlocks with a concurrent settle deleting its own reservation by id.
+ */
+async function pruneExpired(tx: Queryable, username: string, now: string): Promise<void> {
+  const expired = await tx.all<{ id: string }>(
+    'SELECT id FROM quota_reservation WHERE username = :username AND expires_at <= :now',
+    { username, now },
+  );
+  for (const { id } of expired) await tx.run('DELETE FROM quota_reservation WHERE id = :id', { id });
+}
+
 function tokenParams(usage: TokenUsage) {
   return {
     inputTokens: usage.input_tokens,
@@ -228,7 +241,7 @@ export class SqlUsageRepository implements UsageRepository {
       if (row === undefined) return { reserved: true, held: false };
       const limits = limitsFrom(row);
       const now = toSqlTime(reservation.createdAt);
-      await tx.run('DELETE FROM quota_reservation WHERE username = :username AND expires_at <= :now', { username, now });
+      await pruneExpired(tx, username, now);
       const use = await useSince(tx, username, reservation.createdAt, reservation.dayStart, reservation.monthStart);
       if (limits.imagesPerDay !== null && use.imagesToday + 1 > limits.imagesPerDay) {
         return { reserved: false, quota: 'images_per_day', limit: limits.imagesPerDay, used: use.imagesToday };

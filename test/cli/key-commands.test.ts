@@ -28,7 +28,7 @@ function rowsOf(stdout: string): string[][] {
   return stdout.trim().split('\n').map((line) => line.split('\t'));
 }
 
-// One walk through a key's life, because each CLI start costs seconds of TypeScript transpiling.
+// One walk through a key's life, because each CLI start costs a second or more of module loading.
 describe('pixyproxy key', () => {
   it('creates a key a running server accepts, lists its use, and revokes it for that server too, never logging the token', async () => {
     expect((await runCli(['user', 'add', 'dora', '--password-stdin'], env(), 'dora password 1\n')).code).toBe(0);

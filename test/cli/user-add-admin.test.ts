@@ -1,14 +1,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLI_BUNDLE } from '../support/cli-bundle.js';
 import { makeImageInput } from '../support/factories.js';
 import { basicHeader, createTestApp } from '../support/test-app.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const CLI = join(ROOT, 'src', 'cli', 'pixyproxy.ts');
 const CAROL_PASSWORD = 'carol has the keys';
 
 let dataDir: string;
@@ -17,8 +15,8 @@ let dataDir: string;
 function pixyproxy(args: string[], stdin = ''): Promise<{ stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
     const child = execFile(
-      TSX,
-      [CLI, ...args],
+      process.execPath,
+      [CLI_BUNDLE, ...args],
       { cwd: dataDir, env: { PATH: process.env['PATH'] ?? '', HOME: dataDir, DATA_DIR: dataDir }, timeout: 60_000 },
       (error, stdout, stderr) => (error ? fail(Object.assign(error, { stderr })) : done({ stdout, stderr })),
     );
@@ -31,7 +29,7 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dataDir, { recursive: true, force: true }));
 
-// One test, because each CLI start costs seconds of TypeScript transpiling on a busy machine.
+// One test, because each CLI start costs a second or more of module loading on a busy machine.
 describe('pixyproxy user add --admin', () => {
   it("adds an admin that user list marks as admin and that may delete someone else's image", async () => {
     const added = await pixyproxy(['user', 'add', 'carol', '--admin', '--password-stdin'], `${CAROL_PASSWORD}\n`);

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { CLI_BUNDLE, PROJECT_ROOT } from './cli-bundle.js';
 
-/** The repository root, so the CLI runs exactly as `npx tsx src/cli/pixyproxy.ts` would there. */
-export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export { PROJECT_ROOT };
 
 /** Environment for a CLI child: the parent's PATH and HOME only, so a developer's own settings do not leak in. */
 function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -12,7 +11,8 @@ function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/pixyproxy.ts', ...args], { cwd: PROJECT_ROOT, env, stdio: 'pipe' });
+  // The CLI built from the sources by the test run's global setup (test/support/cli-bundle.ts).
+  return spawn(process.execPath, [CLI_BUNDLE, ...args], { cwd: PROJECT_ROOT, env, stdio: 'pipe' });
 }
 
 export interface Exit {

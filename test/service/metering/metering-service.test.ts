@@ -79,6 +79,8 @@ describeEachEngine((engine) => {
     // $0.05 holds three dall-e-2 256x256 images ($0.016 each) but not four.
     await metering.setQuota('bob', { imagesPerDay: null, usdPerMonthNano: parseUsd('0.05')! });
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => createAs('bob')));
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    for (const r of refused) expect(r.reason).toBeInstanceOf(QuotaExceededError);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
     expect((await metering.me({ username: 'bob', isAdmin: false })).quotas.usd_per_month).toMatchObject({ limit: '0.05', used: '0.048' });
   });
