@@ -1,6 +1,5 @@
-import type { TestProject } from 'vitest/node';
 import { findServerBinary, MysqlTestServer } from './mysql-server.js';
-import { suiteServer } from './suite-server-setup.js';
+import { suiteServerGlobalSetup } from './suite-server-setup.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,17 +13,13 @@ declare module 'vitest' {
  * TEST_MYSQL_URL points at an existing server instead. With no server binary the MySQL suites are
  * skipped, except under CI=true, where a skipped engine would hide a failure.
  */
-export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
-  const { url, teardown } = await suiteServer({
-    suites: 'MySQL',
-    externalUrlVariable: 'TEST_MYSQL_URL',
-    missing: 'no mariadbd/mysqld binary found',
-    canStart: () => findServerBinary() !== undefined,
-    start: async () => {
-      const server = await MysqlTestServer.create();
-      return { url: server.url, description: `a throwaway ${server.version} on 127.0.0.1:${server.port}`, stop: () => server.destroy() };
-    },
-  });
-  project.provide('mysqlServerUrl', url);
-  return teardown;
-}
+export default suiteServerGlobalSetup('mysqlServerUrl', {
+  suites: 'MySQL',
+  externalUrlVariable: 'TEST_MYSQL_URL',
+  missing: 'no mariadbd/mysqld binary found',
+  canStart: () => findServerBinary() !== undefined,
+  start: async () => {
+    const server = await MysqlTestServer.create();
+    return { url: server.url, description: `a throwaway ${server.version} on 127.0.0.1:${server.port}`, stop: () => server.destroy() };
+  },
+});

@@ -1,6 +1,5 @@
-import type { TestProject } from 'vitest/node';
 import { findRedisServerBinary, RedisTestServer } from './redis-server.js';
-import { suiteServer } from './suite-server-setup.js';
+import { suiteServerGlobalSetup } from './suite-server-setup.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,17 +13,13 @@ declare module 'vitest' {
  * TEST_REDIS_URL points at an existing server instead. With no redis-server binary the Redis suites
  * are skipped, except under CI=true, where a skipped suite would hide a failure.
  */
-export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
-  const { url, teardown } = await suiteServer({
-    suites: 'Redis',
-    externalUrlVariable: 'TEST_REDIS_URL',
-    missing: 'no redis-server binary found',
-    canStart: () => findRedisServerBinary() !== undefined,
-    start: async () => {
-      const server = await RedisTestServer.create();
-      return { url: server.url, description: `a throwaway redis-server on 127.0.0.1:${server.port}`, stop: () => server.destroy() };
-    },
-  });
-  project.provide('redisServerUrl', url);
-  return teardown;
-}
+export default suiteServerGlobalSetup('redisServerUrl', {
+  suites: 'Redis',
+  externalUrlVariable: 'TEST_REDIS_URL',
+  missing: 'no redis-server binary found',
+  canStart: () => findRedisServerBinary() !== undefined,
+  start: async () => {
+    const server = await RedisTestServer.create();
+    return { url: server.url, description: `a throwaway redis-server on 127.0.0.1:${server.port}`, stop: () => server.destroy() };
+  },
+});

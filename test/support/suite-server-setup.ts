@@ -1,3 +1,6 @@
+import type { ProvidedContext } from 'vitest';
+import type { TestProject } from 'vitest/node';
+
 /**
  * What the vitest globalSetup files (mysql-, redis-, object-store-global-setup.ts) share: one server per
  * test run for a group of suites, an existing one named by an environment variable instead, and a loud
@@ -40,7 +43,7 @@ export interface SuiteServerSetup {
  * started for the run (with its teardown), else '' after skipSuites().
  * @throws Error under CI=true when there is no server (see skipSuites); whatever start() throws.
  */
-export async function suiteServer(setup: SuiteServerSetup): Promise<{ url: string; teardown?: () => Promise<void> }> {
+async function suiteServer(setup: SuiteServerSetup): Promise<{ url: string; teardown?: () => Promise<void> }> {
   const external = process.env[setup.externalUrlVariable]?.trim();
   if (external) {
     console.info(`${setup.suites} suites run against ${setup.externalUrlVariable} (${new URL(external).host})`);
@@ -53,4 +56,19 @@ export async function suiteServer(setup: SuiteServerSetup): Promise<{ url: strin
   const server = await setup.start();
   console.info(`${setup.suites} suites run against ${server.description}`);
   return { url: server.url, teardown: () => server.stop() };
+}
+
+/** The keys of the provided context that hold a server URL. */
+type ProvidedUrlKey = { [K in keyof ProvidedContext]: ProvidedContext[K] extends string ? K : never }[keyof ProvidedContext];
+
+/**
+ * A vitest globalSetup function: suiteServer(setup), its URL provided to the test files as `key`
+ * (read with `inject(key)`; '' when the suites are skipped), its server stopped at the end of the run.
+ */
+export function suiteServerGlobalSetup(key: ProvidedUrlKey, setup: SuiteServerSetup): (project: TestProject) => Promise<(() => Promise<void>) | undefined> {
+  return async (project) => {
+    const { url, teardown } = await suiteServer(setup);
+    project.provide(key, url);
+    return teardown;
+  };
 }
