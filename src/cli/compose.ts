@@ -182,7 +182,11 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
 
     // Every create is a generation job whose id is the image's guid.
     const privateImages = new PrivateImageService({ images, storage, generator, models, metering, ...(endUserIds && { endUserIds }), log });
-    const processor = imageJobProcessor({ create: (author, command, guid) => privateImages.create(author, command, guid), idempotencyKeys, log });
+    const processor = imageJobProcessor({
+      create: (author, command, guid, admitted) => privateImages.create(author, command, guid, '/body', admitted),
+      idempotencyKeys,
+      log,
+    });
     const runsJobs = role === 'worker' || (role === 'server' && config.generationWorker);
     let jobs: GenerationJobQueue;
     if (redisConfig !== undefined) {
@@ -222,7 +226,7 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       imageVariants,
       privateImages,
       metering,
-      creation: new ImageCreationService({ jobs, idempotencyKeys, findImage: async (guid) => {
+      creation: new ImageCreationService({ jobs, admission: privateImages, idempotencyKeys, findImage: async (guid) => {
         const found = await images.findByGuid(guid);
         return found === undefined ? undefined : imageDetailOf(found);
       } }),

@@ -13,6 +13,7 @@ import { MeSchema, UsageReportSchema } from '../core/models/usage.js';
 import { authenticateRequest } from './authentication.js';
 import { usageRoutes } from './routes/usage-routes.js';
 import { bodilessRequests } from './bodiless-requests.js';
+import { createRateLimitOf } from './create-rate-limit.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
@@ -119,8 +120,9 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   await app.register(errorHandler);
   await app.register(securityHeaders);
   await app.register(protocolRequirements);
-  // Only routes that ask for a limit (config.rateLimit) are limited; see private-image-routes.ts.
+  // Only what asks for a limit is limited: the create budget below, shared by both create routes.
   await app.register(rateLimit, { global: false, ...(options.rateLimitStore && { store: options.rateLimitStore }) });
+  const createRateLimit = createRateLimitOf(app, options.createRateLimit);
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
   await app.register(galleryPage, { dir: options.galleryDir ?? DEFAULT_GALLERY_DIR });
@@ -135,7 +137,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     images: services.privateImages,
     creation: services.creation,
     access: services.access,
-    createRateLimit: options.createRateLimit,
+    createRateLimit,
   });
   await app.register(jobRoutes, { prefix: '/jobs', creation: services.creation, access: services.access });
   await app.register(usageRoutes, { metering: services.metering, authenticate: authenticateRequest(services.access) });
@@ -148,7 +150,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     metering: services.metering,
     models: options.imageModels ?? ['local'],
     publicBaseUrl: options.publicBaseUrl,
-    createRateLimit: options.createRateLimit,
+    createRateLimit,
   });
   return app;
 }

@@ -49,5 +49,6 @@ export {
   type JobProcessor,
   type JobResult,
   type JobStatus,
+  type QuotaHold,
 } from './generation-jobs.js';
 export { InProcessJobQueue, type InProcessJobQueueOptions } from './in-process-job-queue.js';

@@ -96,6 +96,39 @@ describeEachEngine((engine) => {
     await expect(metering.reserve('bob', options, PROMPT)).resolves.toMatchObject({ username: 'bob' });
   });
 
+  it('renews the hold of a job that starts after waiting, so it outlives its first TTL, and settles it once', async () => {
+    await metering.setQuota('bob', { imagesPerDay: 1, usdPerMonthNano: null });
+    const options = resolveImageOptions({ model: 'dall-e-2' }, PROMPT, policy);
+    const guid = '00000000-0000-4000-8000-0000000000c1';
+    const accepted = await metering.reserve('bob', options, PROMPT);
+    clock = new Date(NOW.getTime() + 500_000);
+    expect(await metering.renew(accepted, guid, options, PROMPT)).toEqual(accepted);
+    clock = new Date(NOW.getTime() + 900_000); // past the first TTL, inside the renewed one
+    await expect(metering.reserve('bob', options, PROMPT)).rejects.toBeInstanceOf(QuotaExceededError);
+    await metering.settle(accepted, { guid, model: 'dall-e-2', size: '256x256', quality: undefined, usage: null });
+    expect((await metering.me({ username: 'bob', isAdmin: false })).quotas.images_per_day.used).toBe(1);
+    expect(await e.db.all('SELECT id FROM quota_reservation')).toEqual([]);
+  });
+
+  it('keeps one ledger row per guid when a job settled, died and ran again: both costs, no second image, no hold left', async () => {
+    await metering.setQuota('bob', { imagesPerDay: 5, usdPerMonthNano: null });
+    const options = resolveImageOptions({ model: 'dall-e-2', size: '256x256' }, PROMPT, policy);
+    const guid = '00000000-0000-4000-8000-0000000000c2';
+    const billed = { guid, model: 'dall-e-2', size: '256x256', quality: undefined, usage: null };
+    const accepted = await metering.reserve('bob', options, PROMPT);
+    await metering.settle(accepted, billed);
+    // The re-run finds its hold settled and the image counted: it holds nothing new.
+    const again = await metering.renew(accepted, guid, options, PROMPT);
+    expect(again.id).toBeUndefined();
+    await metering.settle(again, billed);
+    expect(await e.db.all('SELECT guid FROM usage_record WHERE guid = :guid', { guid })).toHaveLength(1);
+    expect(await e.db.all('SELECT id FROM quota_reservation')).toEqual([]);
+    expect((await metering.me({ username: 'bob', isAdmin: false })).quotas).toMatchObject({
+      images_per_day: { used: 1 },
+      usd_per_month: { used: '0.032' },
+    });
+  });
+
   it("answers one image's token usage as settled, with the text/image split, and nothing for an image without a ledger row", async () => {
     const reservation = await metering.reserve('bob', resolveImageOptions({ model: 'gpt-image-1' }, PROMPT, policy), PROMPT);
     const guid = '00000000-0000-4000-8000-0000000000aa';
