@@ -333,6 +333,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     throw new ConfigurationError('OPENAI_BASE_URL is not a valid URL');
   }
 
+  const redis = redisConfig(env);
+  const generationQueue = integer(env, 'GENERATION_QUEUE', 32, 0, 100_000);
+  // On the shared queue every job waits in it before a worker takes it, and the bound counts waiting
+  // jobs: 0 would refuse every create.
+  if (redis !== undefined && generationQueue < 1) throw new ConfigurationError('GENERATION_QUEUE must be at least 1 with REDIS_URL');
+
   return {
     port: integer(env, 'PORT', 8000, 0, 65535),
     host: present(env, 'HOST') ?? '127.0.0.1',
@@ -354,10 +360,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       maxRetries: integer(env, 'OPENAI_MAX_RETRIES', 2, 0, 10),
     },
     generationConcurrency: integer(env, 'GENERATION_CONCURRENCY', 4, 1, 1000),
-    generationQueue: integer(env, 'GENERATION_QUEUE', 32, 0, 100_000),
+    generationQueue,
     generationWorker: boolean(env, 'GENERATION_WORKER', true),
     generationLockMs: integer(env, 'GENERATION_LOCK_MS', 30_000, 1000, 600_000),
-    redis: redisConfig(env),
+    redis,
     thumbnailConcurrency: integer(env, 'THUMBNAIL_CONCURRENCY', 2, 1, 1000),
     thumbnailQueue: integer(env, 'THUMBNAIL_QUEUE', 200, 0, 100_000),
     // 16384 x 16384 is libvips' own default cap; 50 MP covers every size a provider makes (at most 4096 x 4096).

@@ -64,10 +64,19 @@ export interface UsageRepository {
    * gets no reservation (nothing to hold): `{ reserved: true, held: false }`.
    */
   reserve(reservation: NewReservation): Promise<ReservationOutcome>;
-  /** In one transaction: removes the reservation (if any) and writes the ledger row. */
+  /**
+   * In one transaction: removes the reservation (if any) and writes the ledger row. A guid that
+   * already has a row (a generation job run again after its worker died past its settle) keeps its one
+   * row, with this generation's tokens and cost added: the provider billed both.
+   */
   settle(reservationId: string | undefined, record: UsageRecord): Promise<void>;
   /** Removes a reservation whose create failed before the provider billed it. */
   release(reservationId: string): Promise<void>;
+  /**
+   * Moves a live reservation's expiry to `expiresAt` (a queued job starting to run). False when it is
+   * gone: settled, released, or expired and swept by another reservation of the user.
+   */
+  extend(reservationId: string, now: string, expiresAt: string): Promise<boolean>;
   currentUse(username: string, now: string, dayStart: string, monthStart: string): Promise<CurrentUse>;
   summarize(filter: UsageFilter): Promise<UsageGroup[]>;
   /** The ledger's token usage of one image (by its guid), or undefined when it has no ledger row. */
@@ -102,6 +111,30 @@ const UPSERT_QUOTA: DialectSql = {
     VALUES (:username, :imagesPerDay, :usdPerMonthNano, :updatedAt)
     ON DUPLICATE KEY UPDATE images_per_day = VALUES(images_per_day),
       usd_per_month_nano = VALUES(usd_per_month_nano), updated_at = VALUES(updated_at)`,
+};
+
+// One ledger row per guid (its UNIQUE key): a second settle of one guid adds to the row instead of
+// failing, so a job re-run after its worker died between settling and inserting the image still
+// settles (its reservation is removed in the same transaction) and the ledger keeps what was billed.
+const ADD_TO_LEDGER_ROW: DialectSql = {
+  sqlite: `ON CONFLICT (guid) DO UPDATE SET
+    input_tokens = input_tokens + excluded.input_tokens,
+    input_text_tokens = COALESCE(input_text_tokens + excluded.input_text_tokens, input_text_tokens, excluded.input_text_tokens),
+    input_image_tokens = COALESCE(input_image_tokens + excluded.input_image_tokens, input_image_tokens, excluded.input_image_tokens),
+    output_tokens = output_tokens + excluded.output_tokens,
+    output_text_tokens = COALESCE(output_text_tokens + excluded.output_text_tokens, output_text_tokens, excluded.output_text_tokens),
+    output_image_tokens = COALESCE(output_image_tokens + excluded.output_image_tokens, output_image_tokens, excluded.output_image_tokens),
+    total_tokens = total_tokens + excluded.total_tokens,
+    cost_nano_usd = cost_nano_usd + excluded.cost_nano_usd`,
+  mysql: `ON DUPLICATE KEY UPDATE
+    input_tokens = input_tokens + VALUES(input_tokens),
+    input_text_tokens = COALESCE(input_text_tokens + VALUES(input_text_tokens), input_text_tokens, VALUES(input_text_tokens)),
+    input_image_tokens = COALESCE(input_image_tokens + VALUES(input_image_tokens), input_image_tokens, VALUES(input_image_tokens)),
+    output_tokens = output_tokens + VALUES(output_tokens),
+    output_text_tokens = COALESCE(output_text_tokens + VALUES(output_text_tokens), output_text_tokens, VALUES(output_text_tokens)),
+    output_image_tokens = COALESCE(output_image_tokens + VALUES(output_image_tokens), output_image_tokens, VALUES(output_image_tokens)),
+    total_tokens = total_tokens + VALUES(total_tokens),
+    cost_nano_usd = cost_nano_usd + VALUES(cost_nano_usd)`,
 };
 
 const GROUP_KEY: Record<UsageGroupBy, string> = {
@@ -265,7 +298,8 @@ export class SqlUsageRepository implements UsageRepository {
         `INSERT INTO usage_record (guid, username, model, input_tokens, input_text_tokens, input_image_tokens,
            output_tokens, output_text_tokens, output_image_tokens, total_tokens, cost_nano_usd, created_at)
          VALUES (:guid, :username, :model, :inputTokens, :inputTextTokens, :inputImageTokens,
-           :outputTokens, :outputTextTokens, :outputImageTokens, :totalTokens, :cost, :createdAt)`,
+           :outputTokens, :outputTextTokens, :outputImageTokens, :totalTokens, :cost, :createdAt)
+         ${ADD_TO_LEDGER_ROW[this.db.dialect]}`,
         {
           guid: record.guid,
           username: record.username,
@@ -280,6 +314,15 @@ export class SqlUsageRepository implements UsageRepository {
 
   async release(reservationId: string): Promise<void> {
     await this.db.run('DELETE FROM quota_reservation WHERE id = :id', { id: reservationId });
+  }
+
+  async extend(reservationId: string, now: string, expiresAt: string): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE quota_reservation SET expires_at = :expiresAt WHERE id = :id AND expires_at > :now', {
+      id: reservationId,
+      now: toSqlTime(now),
+      expiresAt: toSqlTime(expiresAt),
+    });
+    return changes > 0;
   }
 
   async currentUse(username: string, now: string, dayStart: string, monthStart: string): Promise<CurrentUse> {

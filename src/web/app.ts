@@ -2,10 +2,12 @@ import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import { ApiKeyListSchema, ApiKeySchema, CreatedApiKeySchema } from '../core/models/api-key.js';
+import { GenerationOptionsSchema, ModelOptionsSchema, type GenerationOptions } from '../core/models/generation-options.js';
 import { ImageDetailSchema, ImageListSchema } from '../core/models/image.js';
 import { JobSchema } from '../core/models/job.js';
 import { ProblemSchema } from '../core/models/problem.js';
 import type { AccessService, ApiKeyService } from '../service/access/index.js';
+import { describeImageOptions } from '../service/generation/index.js';
 import type { ImageCreationService, PrivateImageService, PublicImageService } from '../service/images/index.js';
 import type { ImageVariants } from '../service/storage/index.js';
 import type { MeteringService } from '../service/metering/index.js';
@@ -13,6 +15,7 @@ import { MeSchema, UsageReportSchema } from '../core/models/usage.js';
 import { authenticateRequest } from './authentication.js';
 import { usageRoutes } from './routes/usage-routes.js';
 import { bodilessRequests } from './bodiless-requests.js';
+import { createRateLimitOf } from './create-rate-limit.js';
 import { errorHandler, frameworkErrorHandler } from './error-handler.js';
 import './fastify-types.js';
 import { openApi } from './openapi.js';
@@ -23,6 +26,7 @@ import { clientErrorHandler, protocolRequirements } from './http-parser-errors.j
 import { SECURITY_HEADERS, securityHeaders } from './security-headers.js';
 import { DEFAULT_GALLERY_DIR, galleryPage } from './gallery-page.js';
 import { apiKeyRoutes } from './routes/api-key-routes.js';
+import { generationOptionsRoutes } from './routes/generation-options-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { openAIRoutes } from './routes/openai-routes.js';
@@ -68,6 +72,8 @@ export interface AppOptions {
   publicBaseUrl?: string | undefined;
   /** The image models /v1 clients may choose, the default first (default: the local generator's). */
   imageModels?: readonly string[];
+  /** What GET /image/options answers (cli/compose.ts `generationOptionsOf`); derived from `imageModels` when absent. */
+  generationOptions?: GenerationOptions;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -112,6 +118,8 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   app.addSchema(JobSchema);
   app.addSchema(UsageReportSchema);
   app.addSchema(MeSchema);
+  app.addSchema(ModelOptionsSchema);
+  app.addSchema(GenerationOptionsSchema);
 
   await app.register(requestLogging);
   await app.register(bodilessRequests);
@@ -119,11 +127,19 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   await app.register(errorHandler);
   await app.register(securityHeaders);
   await app.register(protocolRequirements);
-  // Only routes that ask for a limit (config.rateLimit) are limited; see private-image-routes.ts.
+  // Only what asks for a limit is limited: the create budget below, shared by both create routes.
   await app.register(rateLimit, { global: false, ...(options.rateLimitStore && { store: options.rateLimitStore }) });
+  const createRateLimit = createRateLimitOf(app, options.createRateLimit);
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
   await app.register(galleryPage, { dir: options.galleryDir ?? DEFAULT_GALLERY_DIR });
+  const imageModels = options.imageModels ?? ['local'];
+  // Before the public image routes only for reading order: `/image/options` is a static path, which
+  // the router prefers to `/image/:guid` whatever the order.
+  await app.register(generationOptionsRoutes, {
+    prefix: '/image',
+    options: options.generationOptions ?? describeImageOptions({ defaultModel: imageModels[0]!, allowedModels: imageModels }, undefined),
+  });
   await app.register(publicImageRoutes, {
     prefix: '/image',
     images: services.publicImages,
@@ -135,7 +151,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     images: services.privateImages,
     creation: services.creation,
     access: services.access,
-    createRateLimit: options.createRateLimit,
+    createRateLimit,
   });
   await app.register(jobRoutes, { prefix: '/jobs', creation: services.creation, access: services.access });
   await app.register(usageRoutes, { metering: services.metering, authenticate: authenticateRequest(services.access) });
@@ -146,9 +162,9 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     creation: services.creation,
     publicImages: services.publicImages,
     metering: services.metering,
-    models: options.imageModels ?? ['local'],
+    models: imageModels,
     publicBaseUrl: options.publicBaseUrl,
-    createRateLimit: options.createRateLimit,
+    createRateLimit,
   });
   return app;
 }

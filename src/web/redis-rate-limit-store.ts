@@ -32,7 +32,11 @@ class SharedStateRateLimitStore implements FastifyRateLimitStore {
   }
 
   child(routeOptions: Parameters<FastifyRateLimitStore['child']>[0]): FastifyRateLimitStore {
-    return new SharedStateRateLimitStore(this.inner.child(routeOptions));
+    // A limiter made with `createRateLimit` (the create budget, shared by two routes) belongs to no
+    // route: the plugin hands an empty routeInfo, which its store would spell `undefinedundefined`.
+    const { routeInfo } = routeOptions as { routeInfo?: { method?: string; url?: string } };
+    const shared = routeInfo?.url === undefined;
+    return new SharedStateRateLimitStore(this.inner.child(shared ? { ...routeOptions, routeInfo: { method: '', url: 'shared' } } : routeOptions));
   }
 }
 
@@ -40,7 +44,8 @@ class SharedStateRateLimitStore implements FastifyRateLimitStore {
  * A store for `@fastify/rate-limit` that keeps the counters in Redis (the plugin's RedisStore), so N
  * instances enforce the limit of one. `skipOnError` is deliberately not used: with Redis down a
  * limited route answers 503, never an unlimited free-for-all.
- * @param keyPrefix REDIS_KEY_PREFIX; keys are `<prefix>:rate:<METHOD><url>-<key>`.
+ * @param keyPrefix REDIS_KEY_PREFIX; keys are `<prefix>:rate:<METHOD><url>-<key>` for a route's own limit,
+ *   `<prefix>:rate:shared-<key>` for one shared by routes (the create budget: `shared-create:<username>`).
  */
 export function redisRateLimitStore(redis: Redis, keyPrefix: string): FastifyRateLimitStoreCtor {
   return class RedisRateLimitStore extends SharedStateRateLimitStore {

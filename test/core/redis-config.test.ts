@@ -25,6 +25,11 @@ describe('Redis configuration', () => {
     expect(() => loadConfig({ REDIS_URL: 'redis://cache', REDIS_KEY_PREFIX: 'a b' })).toThrow(ConfigurationError);
   });
 
+  it('refuses GENERATION_QUEUE=0 with REDIS_URL, where it would refuse every create', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://cache', GENERATION_QUEUE: '0' })).toThrow('GENERATION_QUEUE must be at least 1 with REDIS_URL');
+    expect(loadConfig({ GENERATION_QUEUE: '0' }).generationQueue).toBe(0);
+  });
+
   it('masks the password when describing the server for the log', () => {
     const redis = loadConfig({ REDIS_URL: 'redis://:s3cret@cache.internal:6380/2' }).redis!;
     expect(describeRedis(redis)).toBe('redis://:***@cache.internal:6380/2');

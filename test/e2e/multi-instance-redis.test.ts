@@ -5,25 +5,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageDetail } from '../../src/core/models/image.js';
 import type { JobBody } from '../../src/core/models/job.js';
 import { SqlApiKeyRepository } from '../../src/data/api-key-repository.js';
+import { SqlUsageRepository } from '../../src/data/usage-repository.js';
 import { SqlUserRepository } from '../../src/data/user-repository.js';
 import { migrate } from '../../src/data/migrator.js';
 import { AccessService, ApiKeyService, AuthFailureLimiter, CredentialCache } from '../../src/service/access/index.js';
 import { startServer, startWorker, type ServerProcess } from '../support/cli-process.js';
 import { MYSQL, type EngineDatabase } from '../support/engines.js';
 import { FakeOpenAIServer } from '../support/fake-openai-server.js';
+import { objectStoreServer, S3_STORE } from '../support/image-stores.js';
+import { createTestBucket, type TestBucket } from '../support/object-store.js';
 import { TEST_OPENAI_KEY } from '../support/openai-test-app.js';
 import { findRedisServerBinary, RedisTestServer } from '../support/redis-server.js';
 import { basicHeader, TEST_SCRYPT } from '../support/test-app.js';
 
 /**
- * Two pixyproxy servers (A and B, enqueue only) and two `pixyproxy worker` processes on one MariaDB,
- * one image directory and one Redis, the OpenAI generator against the loopback fake. The image store
- * is the file store in a shared directory (the object-store harness is not part of this suite).
+ * Two pixyproxy servers (A and B), each running generation jobs as servers do by default, and one
+ * `pixyproxy worker` process, on one MariaDB, one S3 bucket (the run's Swift S3 server) and one
+ * Redis, with the OpenAI generator against the loopback fake: the deployment docs/DEPLOYMENT.md
+ * describes for several instances.
  */
 
 const PASSWORD = 'multi instance password';
 const GENERATION_MS = 300;
-const available = MYSQL.available && findRedisServerBinary() !== undefined;
+const available = MYSQL.available && S3_STORE.available && findRedisServerBinary() !== undefined;
 
 interface Sent {
   status: number;
@@ -44,25 +48,28 @@ function post(address: string, username: string, prompt: string, headers: Record
   });
 }
 
-describe.skipIf(!available)('two instances and workers sharing one Redis', () => {
+describe.skipIf(!available)('two instances and a worker sharing one Redis, one MariaDB and one bucket', () => {
   let dir: string;
+  let bucket: TestBucket;
   let redis: RedisTestServer;
   let database: EngineDatabase;
   let fake: FakeOpenAIServer;
   let users: AccessService;
   let a: ServerProcess;
   let b: ServerProcess;
-  const workers: ServerProcess[] = [];
+  let worker: ServerProcess;
   const processes: ServerProcess[] = [];
 
   function env(name: string): Record<string, string> {
     return {
       DATA_DIR: join(dir, name),
-      IMAGE_DIR: join(dir, 'images'),
+      ...bucket.env,
       DATABASE_URL: database.databaseUrl,
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: 'e2e',
-      REDIS_COMMAND_TIMEOUT_MS: '500',
+      // Redis down fails a command at once (no offline queue); this bounds a command to a Redis that
+      // is up, and on a loaded test machine a tighter one turns a slow answer into a false outage.
+      REDIS_COMMAND_TIMEOUT_MS: '2000',
       IMAGE_GENERATOR: 'openai',
       OPENAI_API_KEY: TEST_OPENAI_KEY,
       OPENAI_BASE_URL: fake.url,
@@ -79,11 +86,16 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
     };
   }
 
-  async function addWorker(): Promise<ServerProcess> {
-    const worker = await startWorker(env(`w${processes.length}`));
-    processes.push(worker);
-    workers.push(worker);
-    return worker;
+  async function start(name: string): Promise<ServerProcess> {
+    const server = await startServer(env(name));
+    processes.push(server);
+    return server;
+  }
+
+  async function startTheWorker(): Promise<ServerProcess> {
+    const started = await startWorker(env('w'));
+    processes.push(started);
+    return started;
   }
 
   async function addUsers(prefix: string, count: number): Promise<string[]> {
@@ -94,7 +106,8 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pixyproxy-multi-'));
-    for (const name of ['a', 'b', 'images']) await mkdir(join(dir, name));
+    for (const name of ['a', 'b', 'w']) await mkdir(join(dir, name));
+    bucket = await createTestBucket(objectStoreServer);
     redis = await RedisTestServer.create();
     database = await MYSQL.open();
     await migrate(database.db);
@@ -106,11 +119,9 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
       scrypt: TEST_SCRYPT,
     });
     fake = await FakeOpenAIServer.start({ apiKey: TEST_OPENAI_KEY, defaultReply: { kind: 'image', delayMs: GENERATION_MS } });
-    a = await startServer({ ...env('a'), GENERATION_WORKER: 'false' });
-    processes.push(a);
-    const started = await Promise.all([startServer({ ...env('b'), GENERATION_WORKER: 'false' }), addWorker(), addWorker()]);
-    b = started[0];
-    processes.push(b);
+    // A first: it creates the admin; B and the worker then start side by side.
+    a = await start('a');
+    [b, worker] = await Promise.all([start('b'), startTheWorker()]);
   }, 180_000);
 
   afterAll(async () => {
@@ -118,6 +129,7 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
     await fake?.close();
     await database?.close();
     await redis?.destroy();
+    await bucket?.destroy();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -138,7 +150,7 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
     expect(responses.map((r) => r.status)).toEqual(Array(12).fill(201));
     expect(fake.requests.length - before).toBe(12);
     expect(fake.maxInFlight).toBeLessThanOrEqual(2);
-    console.log(`global concurrency: 12 creates over 2 instances and ${workers.length} workers, provider saw at most ${fake.maxInFlight} at once`);
+    console.log(`global concurrency: 12 creates over 2 servers and 1 worker (3 processes running jobs), provider saw at most ${fake.maxInFlight} at once`);
   }, 120_000);
 
   it('replays the same Idempotency-Key sent to A then B: one image, one provider call', async () => {
@@ -155,33 +167,54 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
     expect(await database.db.all('SELECT guid FROM image WHERE guid = :guid', { guid })).toHaveLength(1);
   }, 60_000);
 
-  it('finishes a job on another worker after the worker running it is SIGKILLed: exactly one image', async () => {
+  // Jobs run in all three processes; the one that logs the job's start is the one killed, and started
+  // again (a server on a new port), so the next test has the same three.
+  it('finishes a job elsewhere after the process running it is SIGKILLed: one image, one ledger row, no hold left', async () => {
     const [user] = await addUsers('killed', 1);
+    // A quota, so the create holds its worst-case cost: every run of the job must settle that one hold.
+    await new SqlUsageRepository(database.db).setQuota(user!, { imagesPerDay: 100, usdPerMonthNano: null }, new Date().toISOString());
+    const auth = { authorization: basicHeader(user!, PASSWORD) };
     fake.setDefaultReply({ kind: 'image', delayMs: 5000 });
+    let killed: 'a' | 'b' | 'worker' | undefined;
+    let restarted: Promise<ServerProcess> | undefined;
     try {
       const accepted = await post(a.address, user!, 'a job whose worker dies', { prefer: 'respond-async' });
       expect(accepted.status).toBe(202);
       const id = (JSON.parse(accepted.body) as JobBody).id;
       const isStart = (line: Record<string, unknown>) => line['msg'] === 'generation job started' && line['job_id'] === id;
-      const running = await Promise.any(workers.map((worker) => worker.waitForLog(isStart, 30_000).then(() => worker)));
-      running.child.kill('SIGKILL');
-      await running.exited;
-      workers.splice(workers.indexOf(running), 1);
+      const running = await Promise.any(
+        ([['a', a], ['b', b], ['worker', worker]] as const).map(([name, process]) => process.waitForLog(isStart, 30_000).then(() => ({ name, process }))),
+      );
+      killed = running.name;
+      running.process.child.kill('SIGKILL');
+      await running.process.exited;
       fake.setDefaultReply({ kind: 'image', delayMs: GENERATION_MS });
+      // Started again at once, side by side with the recovery (the new process may be the one that
+      // picks the job up: still one image).
+      restarted = killed === 'worker' ? startTheWorker() : start(killed);
 
+      // Asked on a server that is still up.
+      const reader = killed === 'a' ? b : a;
       const started = Date.now();
       let job: JobBody | undefined;
       while (Date.now() - started < 60_000) {
-        job = JSON.parse((await send(b.address, `/jobs/${id}`, { headers: { authorization: basicHeader(user!, PASSWORD) } })).body) as JobBody;
+        job = JSON.parse((await send(reader.address, `/jobs/${id}`, { headers: auth })).body) as JobBody;
         if (job.status === 'succeeded' || job.status === 'failed') break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect(job).toMatchObject({ status: 'succeeded', image: { guid: id } });
       expect(await database.db.all('SELECT guid FROM image WHERE guid = :guid', { guid: id })).toHaveLength(1);
-      console.log(`SIGKILL: job recovered by another worker ${Date.now() - started} ms after the kill (GENERATION_LOCK_MS=2000)`);
+      expect((await send(reader.address, `/image/${id}/content`)).status).toBe(200);
+      // The retry settled the hold the create was accepted with: one ledger row, no reservation left.
+      expect(await database.db.all('SELECT guid FROM usage_record WHERE guid = :guid', { guid: id })).toHaveLength(1);
+      expect(await database.db.all('SELECT id FROM quota_reservation WHERE username = :username', { username: user! })).toEqual([]);
+      console.log(`SIGKILL (${killed}, the process running the job): job recovered elsewhere ${Date.now() - started} ms after the kill (GENERATION_LOCK_MS=2000)`);
     } finally {
       fake.setDefaultReply({ kind: 'image', delayMs: GENERATION_MS });
-      if (workers.length < 2) await addWorker();
+      const replacement = await restarted;
+      if (killed === 'a') a = replacement!;
+      if (killed === 'b') b = replacement!;
+      if (killed === 'worker') worker = replacement!;
     }
   }, 120_000);
 
@@ -260,6 +293,7 @@ describe.skipIf(!available)('two instances and workers sharing one Redis', () =>
     );
 
     for (const o of allWrites.filter((w) => w.status !== 201 && w.status !== 503)) console.log('unexpected write answer', o.status, o.detail);
+    for (const o of refusedAfter) console.log(`refused ${o.startedAt - backAt} ms after Redis returned (${o.endedAt - o.startedAt} ms): ${o.status} ${o.detail}`);
     expect(reads.every((o) => o.status === 200)).toBe(true);
     expect(outcomes.some((o) => o.status >= 500 && o.status !== 503)).toBe(false);
     expect(during.length).toBeGreaterThan(0);

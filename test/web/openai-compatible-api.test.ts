@@ -139,6 +139,21 @@ describe('pixyproxy configured differently, through the openai SDK', () => {
     expect(Number((error as RateLimitError).headers?.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('shares one create budget per user with POST /image: creates on either API use up the other', async () => {
+    const served = await serve({ env: { CREATE_RATE_LIMIT: '2' } });
+    s = served;
+    const bearer = `Bearer ${served.client.apiKey}`;
+    const createOnImage = () => served.t.app.inject({ method: 'POST', url: '/image', headers: { authorization: bearer }, payload: { prompt: 'on the REST API' } });
+    expect((await createOnImage()).statusCode).toBe(201);
+    await s.client.images.generate({ prompt: 'on the OpenAI API' });
+    const error = await s.client.images.generate({ prompt: 'a third within the minute' }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+    const refused = await createOnImage();
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toMatchObject({ error: 'TooManyRequestsError' });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
   it("raises RateLimitError with code insufficient_quota once the user's quota is used up, and tells the SDK not to retry", async () => {
     s = await serve();
     await s.t.context.services.metering.setQuota('alice', { imagesPerDay: 2, usdPerMonthNano: null });

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { RedisConfig } from '../../src/core/config.js';
+import { createRateLimitOf } from '../../src/web/create-rate-limit.js';
 import { errorHandler } from '../../src/web/error-handler.js';
 import { redisRateLimitStore } from '../../src/web/redis-rate-limit-store.js';
 import { requestIdOf } from '../../src/web/request-id.js';
@@ -34,7 +35,37 @@ async function instance(client: Redis): Promise<FastifyInstance> {
   return app;
 }
 
+/** The create budget (3 per minute) handed to two routes, as POST /image and POST /v1/images/generations. */
+async function instanceWithCreateBudget(client: Redis): Promise<FastifyInstance> {
+  const app = Fastify({ genReqId: requestIdOf });
+  await app.register(requestLogging);
+  await app.register(errorHandler);
+  await app.register(rateLimit, { global: false, store: redisRateLimitStore(client, config.keyPrefix) });
+  const budget = createRateLimitOf(app, 3);
+  app.post('/image', { preHandler: budget }, async () => ({ ok: true }));
+  app.post('/v1/images/generations', { preHandler: budget }, async () => ({ ok: true }));
+  apps.push(app);
+  await app.ready();
+  return app;
+}
+
 describeRedis('the rate-limit plugin with the Redis store', () => {
+  it('counts the create budget once over both create routes and both instances, under one shared key', async () => {
+    const client = await redis.open(config);
+    const a = await instanceWithCreateBudget(client);
+    const b = await instanceWithCreateBudget(await redis.open(config));
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).inject({ method: 'POST', url: i % 4 < 2 ? '/image' : '/v1/images/generations' })),
+    );
+    expect(responses.filter((r) => r.statusCode === 200)).toHaveLength(3);
+    for (const refused of responses.filter((r) => r.statusCode !== 200)) {
+      expectProblem(refused, 429, 'TooManyRequestsError');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    expect(await client.keys(`${config.keyPrefix}:rate:*`)).toEqual([`${config.keyPrefix}:rate:shared-create:127.0.0.1`]);
+  });
+
+
   it('allows exactly the limit across two instances sharing one Redis', async () => {
     const a = await instance(await redis.open(config));
     const b = await instance(await redis.open(config));

@@ -21,7 +21,10 @@ export interface BullMqJobQueueOptions {
   keyPrefix: string;
   /** GENERATION_CONCURRENCY: jobs running at once over all workers of all instances. */
   concurrency: number;
-  /** GENERATION_QUEUE: jobs allowed to wait; past it enqueue answers 503. */
+  /**
+   * GENERATION_QUEUE: jobs allowed to wait over all instances (queued, not yet running: the running
+   * ones, at most `concurrency`, come on top); past it enqueue answers 503. Atomic across instances.
+   */
   queueBound: number;
   /** GENERATION_LOCK_MS: how soon a dead worker's job goes to another (BullMQ `lockDuration`). */
   lockMs: number;
@@ -35,6 +38,41 @@ const RETENTION_SECONDS = Math.ceil(JOB_RETENTION_MS / 1000);
 const MAX_SLOWDOWN_MS = 60_000;
 /** How often a waiting caller re-reads its job, in case a completion event was missed (Redis reconnect). */
 const WAIT_POLL_MS = 500;
+/** How long an admission holds its place in the bound if its process dies before adding the job. */
+const ADMISSION_TTL_MS = 30_000;
+
+/**
+ * GENERATION_QUEUE as one atomic step in Redis. BullMQ has no bound of its own, and counting the
+ * waiting jobs then adding one (two round trips) lets two instances both see room for the last
+ * place and both add. A counter incremented on enqueue and decremented when a job starts would be
+ * atomic too, but drifts for good whenever a process dies between the two (and BullMQ moves jobs
+ * out of `wait` in its own scripts, where no decrement can be hooked in). So this script counts what
+ * BullMQ itself holds, at the moment it runs (the `wait` and `paused` lists, the `prioritized` and
+ * `delayed` sets), plus the admissions granted but not yet added, and grants one more only under
+ * the bound. An admission is a member of a sorted set scored by its expiry; it stops counting once
+ * its job's hash exists (the job is then in a list counted here, or already running), when the
+ * enqueue removes it, or, if its process died first, after ADMISSION_TTL_MS.
+ *
+ * KEYS: wait, paused, prioritized, delayed, admissions. ARGV: bound, job id, admission TTL (ms),
+ * the prefix of a job's hash key. Returns { granted (1 or 0), jobs waiting or being admitted }.
+ */
+const ADMIT_JOB_LUA = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+local waiting = redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) + redis.call('ZCARD', KEYS[3]) + redis.call('ZCARD', KEYS[4])
+for _, id in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
+  if redis.call('EXISTS', ARGV[4] .. id) == 0 then waiting = waiting + 1 end
+end
+if waiting >= tonumber(ARGV[1]) then return { 0, waiting } end
+redis.call('ZADD', KEYS[5], now + tonumber(ARGV[3]), ARGV[2])
+return { 1, waiting + 1 }
+`;
+
+/** The admission script as ioredis `defineCommand` adds it to a connection. */
+interface AdmittingRedis extends Redis {
+  pixyproxyAdmitJob(...args: [string, string, string, string, string, number, string, number, string]): Promise<[number, number]>;
+}
 
 /**
  * Generation jobs on a BullMQ queue in Redis, shared by every instance:
@@ -54,6 +92,8 @@ const WAIT_POLL_MS = 500;
  */
 export class BullMqJobQueue implements GenerationJobQueue {
   readonly #queue: Queue;
+  readonly #requests: AdmittingRedis;
+  readonly #admissionsKey: string;
   readonly #options: BullMqJobQueueOptions;
   readonly #log: ServiceLogger;
   #worker: Worker | undefined;
@@ -68,6 +108,9 @@ export class BullMqJobQueue implements GenerationJobQueue {
     this.#log = options.log ?? silentLogger;
     const connection = this.#connect('request');
     this.#queue = new Queue(GENERATION_QUEUE_NAME, { connection, prefix: options.keyPrefix });
+    connection.defineCommand('pixyproxyAdmitJob', { numberOfKeys: 5, lua: ADMIT_JOB_LUA });
+    this.#requests = connection as AdmittingRedis;
+    this.#admissionsKey = `${options.keyPrefix}:${GENERATION_QUEUE_NAME}-admissions`;
     this.#queue.on('error', () => {});
     // The global concurrency is a key in Redis; a Redis that comes back empty (no persistence) has
     // lost it, and without it the workers would run without a global limit.
@@ -147,19 +190,29 @@ export class BullMqJobQueue implements GenerationJobQueue {
     return onSharedState(async () => {
       const existing = await this.find(data.id);
       if (existing !== undefined) return existing;
-      const waiting = await this.#queue.getJobCountByTypes('wait', 'prioritized', 'delayed');
-      if (waiting >= this.#options.queueBound) {
+      const keys = this.#queue.keys;
+      const [granted, waiting] = await this.#requests.pixyproxyAdmitJob(
+        keys.wait!, keys.paused!, keys.prioritized!, keys.delayed!, this.#admissionsKey,
+        this.#options.queueBound, data.id, ADMISSION_TTL_MS, keys['']!,
+      );
+      if (granted !== 1) {
         throw new ServiceUnavailableError('Too many images are waiting to be generated; try again shortly', {
           retryAfterSeconds: Math.max(1, Math.min(300, Math.ceil(waiting / this.#options.concurrency) * 5)),
         });
       }
-      // A duplicate jobId is ignored by BullMQ, so two instances adding one id make one job.
-      const job = await this.#queue.add('generate', data, {
-        jobId: data.id,
-        attempts: 1,
-        removeOnComplete: { age: RETENTION_SECONDS },
-        removeOnFail: { age: RETENTION_SECONDS },
-      });
+      let job: Job<GenerationJobData, JobResult>;
+      try {
+        // A duplicate jobId is ignored by BullMQ, so two instances adding one id make one job.
+        job = await this.#queue.add('generate', data, {
+          jobId: data.id,
+          attempts: 1,
+          removeOnComplete: { age: RETENTION_SECONDS },
+          removeOnFail: { age: RETENTION_SECONDS },
+        });
+      } finally {
+        // Once the job's hash exists the admission no longer counts; removing it keeps the set small.
+        await this.#requests.zrem(this.#admissionsKey, data.id).catch(() => {});
+      }
       return (await this.#view(job)) ?? queuedView(data, job.timestamp);
     });
   }

@@ -18,6 +18,21 @@ export interface GenerationJobData {
   options: ImageOptionsInput;
   /** The request's Idempotency-Key, when it had one: a failure is then recorded with the key. */
   idempotencyKey?: string;
+  /**
+   * The quota hold taken when the job was accepted (the metering room's reservation, JSON-safe: `id`
+   * null when the author has no quotas and nothing is held). Every run of the job settles or lifts
+   * this one hold, so a job run again after its worker died never takes a second. Absent on a job an
+   * older version accepted: the job then takes its own hold.
+   */
+  hold?: QuotaHold;
+}
+
+/** A reservation of the author's quota, as it travels with a job. */
+export interface QuotaHold {
+  id: string | null;
+  username: string;
+  /** The worst-case cost held, in nano-dollars. */
+  worstCaseNanoUsd: number;
 }
 
 /** A job as GET /jobs/{id} reports it. Times are ISO 8601 UTC. */

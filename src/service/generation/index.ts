@@ -7,10 +7,11 @@
 export type { GeneratedImage, GenerationRequest, ImageGenerator } from './image-generator.js';
 export { createGenerator } from './create-generator.js';
 export { GenerationLimiter, type GenerationLimits } from './generation-limiter.js';
-export { LocalImageGenerator, type LocalGeneratorOptions } from './local-generator.js';
+export { LOCAL_DEFAULT_SIZE, LocalImageGenerator, type LocalGeneratorOptions } from './local-generator.js';
 export { MalformedPngError, readPngDimensions } from './png-structure.js';
 export {
   FAMILY_RULES,
+  describeImageOptions,
   familyRulesOf,
   outputFormatOf,
   parseSize,
@@ -49,5 +50,6 @@ export {
   type JobProcessor,
   type JobResult,
   type JobStatus,
+  type QuotaHold,
 } from './generation-jobs.js';
 export { InProcessJobQueue, type InProcessJobQueueOptions } from './in-process-job-queue.js';

@@ -13,7 +13,8 @@ import {
 import type { ImageDetail } from '../../core/models/image.js';
 import type { User } from '../../core/models/user.js';
 import type { IdempotencyKeyRepository, IdempotencyRecord } from '../../data/idempotency-key-repository.js';
-import type { GenerationJob, GenerationJobData, GenerationJobQueue, JobProcessor } from '../generation/index.js';
+import type { GenerationJob, GenerationJobData, GenerationJobQueue, JobProcessor, QuotaHold } from '../generation/index.js';
+import type { Reservation } from '../metering/index.js';
 import { silentLogger, type ServiceLogger } from '../../core/service-logger.js';
 import type { CreateImageCommand } from './image-commands.js';
 
@@ -40,8 +41,20 @@ export type CreateResponse =
   | { kind: 'accepted'; job: GenerationJob; replayed: boolean }
   | { kind: 'failed'; error: PixyproxyError; replayed: boolean };
 
+/**
+ * The checks a create passes before its job is accepted (PrivateImageService.admit/withdraw): options
+ * per model and the quota hold, so `Prefer: respond-async` answers their 4xx instead of a 202.
+ */
+export interface CreateAdmission {
+  /** @throws DataValidationError (400), QuotaExceededError (429), DBConnectionError (503) */
+  admit(author: User, command: CreateImageCommand): Promise<Reservation | undefined>;
+  /** Lifts the hold of a create whose job was not accepted; never throws. */
+  withdraw(reservation: Reservation | undefined): Promise<void>;
+}
+
 export interface ImageCreationDeps {
   jobs: GenerationJobQueue;
+  admission: CreateAdmission;
   idempotencyKeys: IdempotencyKeyRepository;
   /** The image of a guid, if it exists. */
   findImage: (guid: string) => Promise<ImageDetail | undefined>;
@@ -61,22 +74,28 @@ export interface ImageCreationDeps {
  */
 export class ImageCreationService {
   readonly #jobs: GenerationJobQueue;
+  readonly #admission: CreateAdmission;
   readonly #keys: IdempotencyKeyRepository;
   readonly #findImage: (guid: string) => Promise<ImageDetail | undefined>;
   readonly #now: () => Date;
 
   constructor(deps: ImageCreationDeps) {
     this.#jobs = deps.jobs;
+    this.#admission = deps.admission;
     this.#keys = deps.idempotencyKeys;
     this.#findImage = deps.findImage;
     this.#now = deps.now ?? (() => new Date());
   }
 
   /**
-   * @throws BadRequestError (400) for a malformed
-   *   Idempotency-Key; IdempotencyKeyReusedError (422); IdempotencyKeyInUseError (409);
-   *   ServiceUnavailableError (503, queue full or Redis down) before a job was accepted.
-   *   A job's own failure is a `failed` response, not a throw.
+   * Every check that needs no provider call runs before the job is accepted, in this order, so an
+   * asynchronous create is refused exactly as a synchronous one: the Idempotency-Key (format, then
+   * replay or conflict), the options per model and the quota hold (PrivateImageService.admit), then
+   * the queue bound. A refusal leaves nothing behind: the key is released and the hold lifted.
+   * @throws BadRequestError (400) for a malformed Idempotency-Key; DataValidationError (400) for
+   *   options the model does not take; IdempotencyKeyReusedError (422); IdempotencyKeyInUseError
+   *   (409); QuotaExceededError (429); ServiceUnavailableError (503, queue full or Redis down) and
+   *   DBConnectionError (503). A job's own failure is a `failed` response, not a throw.
    */
   async create(request: CreateRequest): Promise<CreateResponse> {
     const { command } = request;
@@ -115,10 +134,13 @@ export class ImageCreationService {
 
   async #run(data: GenerationJobData, request: CreateRequest): Promise<CreateResponse> {
     let job: GenerationJob;
+    let reservation: Reservation | undefined;
     try {
-      job = await this.#jobs.enqueue(data);
+      reservation = await this.#admission.admit(request.author, request.command);
+      job = await this.#jobs.enqueue({ ...data, hold: holdOf(reservation, data.author) });
     } catch (error) {
-      // Nothing was started, so the key must not remember anything.
+      // Nothing was started, so neither the key nor the quota may remember anything.
+      await this.#admission.withdraw(reservation);
       if (data.idempotencyKey !== undefined) await this.#keys.release(data.author, data.idempotencyKey, data.id);
       throw error;
     }
@@ -180,13 +202,19 @@ export class ImageCreationService {
   }
 }
 
+/** The hold as a job carries it (JSON-safe); no metering (unit tests): nothing held. */
+function holdOf(reservation: Reservation | undefined, username: string): QuotaHold {
+  return { id: reservation?.id ?? null, username: reservation?.username ?? username, worstCaseNanoUsd: reservation?.worstCaseNanoUsd ?? 0 };
+}
+
 /**
  * The job processor over the image service's idempotent create: the job id is the guid. A failure
  * becomes the job's result; when the request had an Idempotency-Key and the failure is final (not a
  * 503 worth retrying), it is recorded with the key so replays answer it too.
  */
 export function imageJobProcessor(deps: {
-  create: (author: User, command: CreateImageCommand, guid: string) => Promise<ImageDetail>;
+  /** PrivateImageService.create: `admitted` is the hold the job was accepted with (absent: an older job, which takes its own). */
+  create: (author: User, command: CreateImageCommand, guid: string, admitted?: { reservation: Reservation | undefined }) => Promise<ImageDetail>;
   idempotencyKeys: IdempotencyKeyRepository;
   log?: ServiceLogger;
 }): JobProcessor {
@@ -195,7 +223,10 @@ export function imageJobProcessor(deps: {
     // The author as stored with the job; permissions were checked when it was accepted.
     const author: User = { username: data.author, is_admin: false, created_at: new Date(0).toISOString() };
     try {
-      const image = await deps.create(author, { prompt: data.prompt, tags: data.tags, options: data.options }, data.id);
+      const command = { prompt: data.prompt, tags: data.tags, options: data.options };
+      const { hold } = data;
+      const admitted = hold && { reservation: { id: hold.id ?? undefined, username: hold.username, worstCaseNanoUsd: hold.worstCaseNanoUsd } };
+      const image = await deps.create(author, command, data.id, admitted);
       return { outcome: 'succeeded', imageGuid: image.guid };
     } catch (error) {
       // Logged at warn: a synchronous caller's 500 logs the cause again at error, with its request id.

@@ -52,25 +52,69 @@ export class PrivateImageService {
   }
 
   /**
+   * The checks of a create that need no provider call, run before its generation job is accepted so
+   * that an asynchronous create (`Prefer: respond-async`) is refused with the same 4xx as a
+   * synchronous one: the options for the chosen model, then the worst-case cost held against the
+   * author's quotas (docs/API.md, "POST /image").
+   * @param at JSON Pointer of the object holding the options, for the paths of refusals (`/body`).
+   * @returns the hold for `create` to settle (undefined without metering; `id` undefined when the
+   *   author has no quotas, so nothing is held). Give it to `withdraw` if the job is not accepted.
+   * @throws DataValidationError (400) for options the model does not take, before anything is held;
+   *   QuotaExceededError (429) with Retry-After; DBConnectionError (503)
+   */
+  async admit(author: User, command: CreateImageCommand, at = '/body'): Promise<Reservation | undefined> {
+    const options = resolveImageOptions(command.options, command.prompt, this.#models, at);
+    return this.#metering?.reserve(author.username, options, command.prompt);
+  }
+
+  /** Lifts the hold of an admitted create whose job was not accepted. Never throws: an unlifted hold expires by itself. */
+  async withdraw(reservation: Reservation | undefined): Promise<void> {
+    if (reservation === undefined || this.#metering === undefined) return;
+    await this.#metering.release(reservation).catch((error: unknown) =>
+      this.#log.warn({ err: error }, 'could not release a quota reservation; it expires by itself'),
+    );
+  }
+
+  /**
    * POST /image (run as a generation job; any route that creates one image for a user): checks the
-   * options for the chosen model, holds the worst-case cost against the author's quotas, generates,
-   * settles the real cost into the usage ledger, stores the bytes, then commits the row naming where
-   * they are (store and key). The store has acknowledged the bytes before the row exists, and they
-   * are removed again if the row cannot be written: never a row without its bytes.
+   * options for the chosen model, holds the worst-case cost against the author's quotas (or, for a
+   * create `admit` checked, keeps the hold it took), generates, settles the real cost into the usage
+   * ledger, stores the bytes, then commits the row naming where they are (store and key). The store
+   * has acknowledged the bytes before the row exists, and they are removed again if the row cannot be
+   * written: never a row without its bytes.
    *
    * With a guid (the job's id) the create is idempotent: when the image already exists it is returned
    * without generating, and a second run for the same guid (a job recovered after its worker died)
-   * writes its bytes under the same key and inserts at most one row.
+   * writes its bytes under the same key, settles the same hold and inserts at most one row.
    * @param at JSON Pointer of the object holding the options, for the paths of refusals (`/body`).
+   * @param admitted the hold `admit` took when the job was accepted; absent: taken here.
    * @throws DataValidationError (400) for options the model does not take, before anything is held or
    *   called; QuotaExceededError (429); whatever the generator throws (422/502/503/504); ObjectStoreUnavailableError (503, no row
    *   written); DBConnectionError (503)
    */
-  async create(author: User, command: CreateImageCommand, guid: string = randomUUID(), at = '/body'): Promise<ImageDetail> {
+  async create(
+    author: User,
+    command: CreateImageCommand,
+    guid: string = randomUUID(),
+    at = '/body',
+    admitted?: { reservation: Reservation | undefined },
+  ): Promise<ImageDetail> {
     const done = await this.#images.findByGuid(guid);
     if (done !== undefined) return imageDetailOf(done);
-    const options = resolveImageOptions(command.options, command.prompt, this.#models, at);
-    const reservation = await this.#metering?.reserve(author.username, options, command.prompt);
+    let options: ImageOptions;
+    let reservation: Reservation | undefined;
+    try {
+      options = resolveImageOptions(command.options, command.prompt, this.#models, at);
+      reservation =
+        admitted === undefined
+          ? await this.#metering?.reserve(author.username, options, command.prompt)
+          : admitted.reservation && (await this.#metering?.renew(admitted.reservation, guid, options, command.prompt));
+    } catch (error) {
+      // An admitted job that will not generate (its options no longer pass on this instance, or its
+      // lapsed hold no longer fits) lifts the hold it was accepted with.
+      await this.withdraw(admitted?.reservation);
+      throw error;
+    }
     const image = await this.#generate(author, command.prompt, options, reservation);
     const size = `${image.width}x${image.height}`;
     if (reservation !== undefined) {

@@ -160,6 +160,22 @@ export class MeteringService {
     return costNanoUsd;
   }
 
+  /**
+   * Keeps the hold of a create whose job starts running (after waiting in the generation queue, or
+   * again after its worker died) for another reservation TTL from now. A hold that is gone (expired
+   * and swept) is taken afresh against the quotas as they are now; when the ledger already has a row
+   * for `guid` (an earlier run of the job settled, then died before its image row), nothing new is
+   * held: that image has been counted.
+   * @throws QuotaExceededError (429) when a hold that was gone no longer fits.
+   */
+  async renew(reservation: Reservation, guid: string, options: ImageOptions, prompt: string): Promise<Reservation> {
+    if (reservation.id === undefined) return reservation;
+    const now = this.#now();
+    if (await this.#usage.extend(reservation.id, now.toISOString(), new Date(now.getTime() + this.#ttlMs).toISOString())) return reservation;
+    if ((await this.#usage.usageOfImage(guid)) !== undefined) return { ...reservation, id: undefined };
+    return this.reserve(reservation.username, options, prompt);
+  }
+
   /** Lifts the hold of a create that failed before the provider billed it. */
   async release(reservation: Reservation): Promise<void> {
     if (reservation.id !== undefined) await this.#usage.release(reservation.id);

@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { EndpointNotFoundError, TooManyRequestsError } from '../../core/errors.js';
+import { EndpointNotFoundError } from '../../core/errors.js';
 import type { ImageDetail, ImageDetailCreate } from '../../core/models/image.js';
 import type { User } from '../../core/models/user.js';
 import {
@@ -20,6 +20,7 @@ import { familyRulesOf } from '../../service/generation/index.js';
 import { createImageCommand, type CreateImageCommand, type ImageCreationService, type PublicImageService } from '../../service/images/index.js';
 import type { MeteringService } from '../../service/metering/index.js';
 import { authenticateRequest } from '../authentication.js';
+import type { CreateRateLimit } from '../create-rate-limit.js';
 import { sendOpenAIError } from '../openai-error.js';
 
 export interface OpenAIRoutesOptions {
@@ -33,8 +34,8 @@ export interface OpenAIRoutesOptions {
   models: readonly string[];
   /** PUBLIC_BASE_URL without a trailing slash; undefined: derived from each request. */
   publicBaseUrl: string | undefined;
-  /** Creates allowed per user per minute, as on POST /image. */
-  createRateLimit: number;
+  /** CREATE_RATE_LIMIT, the per-user budget shared with POST /image (one count per request, whatever its n). */
+  createRateLimit: CreateRateLimit;
 }
 
 /** One synchronous create through ImageCreationService, as POST /image without Prefer or Idempotency-Key. */
@@ -152,18 +153,8 @@ export async function openAIRoutes(instance: FastifyInstance, opts: OpenAIRoutes
   app.post(
     '/images/generations',
     {
-      config: {
-        rateLimit: {
-          max: opts.createRateLimit,
-          timeWindow: 60_000,
-          hook: 'preHandler',
-          keyGenerator: (request) => `create:${request.user?.username ?? request.ip}`,
-          errorResponseBuilder: (_request, context) =>
-            new TooManyRequestsError(`At most ${context.max} image requests per minute may be made; try again later`, {
-              retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
-            }),
-        },
-      },
+      // The same per-user budget as POST /image: one user, one allowance.
+      preHandler: opts.createRateLimit,
       schema: {
         operationId: 'createOpenAIImages',
         tags: ['openai'],

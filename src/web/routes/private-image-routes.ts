@@ -1,7 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { TooManyRequestsError } from '../../core/errors.js';
 import { ImageDetailCreateSchema, ImageDetailUpdateSchema } from '../../core/models/image.js';
 import type { AccessService } from '../../service/access/index.js';
 import {
@@ -11,6 +10,7 @@ import {
   type PrivateImageService,
 } from '../../service/images/index.js';
 import { authenticateRequest } from '../authentication.js';
+import type { CreateRateLimit } from '../create-rate-limit.js';
 import { JOB_POLL_SECONDS, jobBody } from './job-routes.js';
 import { GuidParams, problem, problemResponses } from './route-schemas.js';
 
@@ -18,8 +18,8 @@ export interface PrivateRoutesOptions {
   images: PrivateImageService;
   creation: ImageCreationService;
   access: AccessService;
-  /** Creates allowed per user per minute. */
-  createRateLimit: number;
+  /** CREATE_RATE_LIMIT, the per-user budget shared with POST /v1/images/generations. */
+  createRateLimit: CreateRateLimit;
 }
 
 export const authResponses = {
@@ -77,20 +77,9 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
   app.post(
     '/',
     {
-      config: {
-        // Every create may cost money at the provider: counted per user, after auth and body
-        // validation, so only requests that would really generate use up the allowance.
-        rateLimit: {
-          max: opts.createRateLimit,
-          timeWindow: 60_000,
-          hook: 'preHandler',
-          keyGenerator: (request) => `create:${request.user?.username ?? request.ip}`,
-          errorResponseBuilder: (_request, context) =>
-            new TooManyRequestsError(`At most ${context.max} images per minute may be created; try again later`, {
-              retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
-            }),
-        },
-      },
+      // Every create may cost money at the provider: counted per user, after auth and body
+      // validation, so only requests that would really generate use up the allowance.
+      preHandler: opts.createRateLimit,
       schema: {
         operationId: 'createImage',
         tags: ['images'],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { RedisConfig } from '../../../src/core/config.js';
 import { ServiceUnavailableError } from '../../../src/core/errors.js';
 import { openRedis } from '../../../src/data/redis-connection.js';
@@ -96,6 +96,27 @@ describeRedis('BullMqJobQueue', () => {
     const refused = await queue.enqueue(makeJob()).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ServiceUnavailableError);
     expect((refused as ServiceUnavailableError).retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it('accepts exactly GENERATION_QUEUE of many concurrent enqueues from two instances, the rest 503 with Retry-After', async () => {
+    // Enqueue-only instances: no worker takes a job out of the waiting ones meanwhile.
+    const a = await openQueue({ queueBound: 3 });
+    const b = await openQueue({ queueBound: 3 });
+    const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).enqueue(makeJob())));
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(3);
+    for (const outcome of outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')) {
+      expect(outcome.reason).toBeInstanceOf(ServiceUnavailableError);
+      expect((outcome.reason as ServiceUnavailableError).retryAfterSeconds).toBeGreaterThan(0);
+    }
+    // The place of a job that starts running is free again: with a worker, the bound counts only waiting jobs.
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const worker = await openQueue({ queueBound: 3, processor: async (data) => (await gate, succeed(data)) });
+      await vi.waitFor(async () => expect((await worker.enqueue(makeJob())).status).toBe('queued'), { timeout: 10_000, interval: 100 });
+    } finally {
+      release();
+    }
   });
 
   it('answers undefined for a job that does not exist', async () => {

@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { QuotaExceededError } from '../../../src/core/errors.js';
-import { migrate } from '../../../src/data/migrator.js';
 import { SqlUsageRepository } from '../../../src/data/usage-repository.js';
 import { SqlUserRepository } from '../../../src/data/user-repository.js';
 import { resolveImageOptions } from '../../../src/service/generation/image-options.js';
 import { parseUsd, shippedPriceTable } from '../../../src/service/generation/price-table.js';
 import { MeteringService } from '../../../src/service/metering/index.js';
-import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../../support/engines.js';
+import { describeEachEngine, useMigratedDatabase } from '../../support/engines.js';
 
 const policy = { defaultModel: 'gpt-image-1', allowedModels: ['gpt-image-1', 'dall-e-3', 'dall-e-2'] };
 const PROMPT = 'a cat';
@@ -14,25 +13,21 @@ const PROMPT = 'a cat';
 const NOW = new Date('2026-03-15T10:00:00.000Z');
 
 describeEachEngine((engine) => {
-  let e: EngineDatabase;
+  const e = useMigratedDatabase(engine);
   let metering: MeteringService;
   let clock: Date;
   let sequence = 0;
 
-  beforeAll(async () => {
-    e = await engine.open();
-    await migrate(e.db);
+  beforeAll(() => {
     metering = new MeteringService({ usage: new SqlUsageRepository(e.db), prices: shippedPriceTable(), reservationTtlMs: 600_000, now: () => clock });
   });
   beforeEach(async () => {
     clock = NOW;
-    await deleteAllRows(e.db);
     const users = new SqlUserRepository(e.db);
     for (const username of ['bob', 'carol']) {
       await users.insert({ username, passwordHash: 'x', isAdmin: false, createdAt: NOW.toISOString() });
     }
   });
-  afterAll(() => e.close());
 
   /** One whole create as the image service runs it: reserve, then settle at the given cost. */
   async function createAs(username: string, model = 'dall-e-2', size = '256x256') {
@@ -99,6 +94,39 @@ describeEachEngine((engine) => {
     await expect(metering.reserve('bob', options, PROMPT)).rejects.toBeInstanceOf(QuotaExceededError);
     clock = new Date(NOW.getTime() + 600_001);
     await expect(metering.reserve('bob', options, PROMPT)).resolves.toMatchObject({ username: 'bob' });
+  });
+
+  it('renews the hold of a job that starts after waiting, so it outlives its first TTL, and settles it once', async () => {
+    await metering.setQuota('bob', { imagesPerDay: 1, usdPerMonthNano: null });
+    const options = resolveImageOptions({ model: 'dall-e-2' }, PROMPT, policy);
+    const guid = '00000000-0000-4000-8000-0000000000c1';
+    const accepted = await metering.reserve('bob', options, PROMPT);
+    clock = new Date(NOW.getTime() + 500_000);
+    expect(await metering.renew(accepted, guid, options, PROMPT)).toEqual(accepted);
+    clock = new Date(NOW.getTime() + 900_000); // past the first TTL, inside the renewed one
+    await expect(metering.reserve('bob', options, PROMPT)).rejects.toBeInstanceOf(QuotaExceededError);
+    await metering.settle(accepted, { guid, model: 'dall-e-2', size: '256x256', quality: undefined, usage: null });
+    expect((await metering.me({ username: 'bob', isAdmin: false })).quotas.images_per_day.used).toBe(1);
+    expect(await e.db.all('SELECT id FROM quota_reservation')).toEqual([]);
+  });
+
+  it('keeps one ledger row per guid when a job settled, died and ran again: both costs, no second image, no hold left', async () => {
+    await metering.setQuota('bob', { imagesPerDay: 5, usdPerMonthNano: null });
+    const options = resolveImageOptions({ model: 'dall-e-2', size: '256x256' }, PROMPT, policy);
+    const guid = '00000000-0000-4000-8000-0000000000c2';
+    const billed = { guid, model: 'dall-e-2', size: '256x256', quality: undefined, usage: null };
+    const accepted = await metering.reserve('bob', options, PROMPT);
+    await metering.settle(accepted, billed);
+    // The re-run finds its hold settled and the image counted: it holds nothing new.
+    const again = await metering.renew(accepted, guid, options, PROMPT);
+    expect(again.id).toBeUndefined();
+    await metering.settle(again, billed);
+    expect(await e.db.all('SELECT guid FROM usage_record WHERE guid = :guid', { guid })).toHaveLength(1);
+    expect(await e.db.all('SELECT id FROM quota_reservation')).toEqual([]);
+    expect((await metering.me({ username: 'bob', isAdmin: false })).quotas).toMatchObject({
+      images_per_day: { used: 1 },
+      usd_per_month: { used: '0.032' },
+    });
   });
 
   it("answers one image's token usage as settled, with the text/image split, and nothing for an image without a ledger row", async () => {
