@@ -42,7 +42,8 @@ async function memory(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
   return kib === undefined ? Number.NaN : Number(kib) / 1024;
 }
 
-async function cpuSeconds(pid: number): Promise<number> {
+/** CPU time used so far by process `pid` (all its threads), in seconds; NaN when it is gone. */
+export async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -13,6 +13,8 @@ export interface BenchMariadb {
   /** `mysql://root@127.0.0.1:PORT/NAME` for a database on this server, created when missing. */
   database(name: string, options?: { fresh?: boolean }): Promise<string>;
   version: string;
+  /** The server's process id (for its CPU time). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startMariadb(dataDir: string): Promise<BenchMariadb> {
   const version = String((rows as { v: string }[])[0]?.v);
   return {
     version,
+    pid: child.pid!,
     async database(name, options = {}) {
       if (options.fresh) await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await admin.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);

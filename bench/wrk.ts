@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { clockTicksPerSecond } from './child-server.js';
-import type { LoadResult, RequestSpec } from './load.js';
+import type { LoadResult, RequestSpec } from './load-result.js';
 
 const WRK_PATHS = ['/usr/bin/wrk', '/usr/local/bin/wrk'];
 

@@ -1,6 +1,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
+import type { GenerationOptions } from '../core/models/generation-options.js';
 import { imageDetailOf } from '../core/models/image.js';
 import type { ServiceLogger } from '../core/service-logger.js';
 import type { Database } from '../data/database.js';
@@ -30,7 +31,9 @@ import {
   END_USER_ID_SECRET_FILE,
   EndUserIds,
   GenerationLimiter,
+  describeImageOptions,
   InProcessJobQueue,
+  LOCAL_DEFAULT_SIZE,
   loadOrCreateEndUserSecret,
   loadPriceTable,
   openBullMqJobQueue,
@@ -50,6 +53,7 @@ import {
   SharpResizer,
   StorageMigration,
   sweepGraceMs,
+  type ImageResizer,
   type ImageStore,
 } from '../service/storage/index.js';
 import type { AppServices } from '../web/app.js';
@@ -82,6 +86,8 @@ export interface ContextOverrides {
   generator?: ImageGenerator;
   /** Cheaper password hashing for tests. */
   scrypt?: ScryptParams;
+  /** Replaces the thumbnail resizer (tests hold a resize to fill THUMBNAIL_CONCURRENCY). */
+  resizer?: ImageResizer;
   /**
    * What this process is for: `server` (HTTP; runs generation jobs unless GENERATION_WORKER=false),
    * `worker` (`pixyproxy worker`: runs jobs, no HTTP) or `command` (the other CLI commands: neither
@@ -99,6 +105,15 @@ const IDEMPOTENCY_SWEEP_MS = 60 * 60 * 1000;
 export function modelPolicyOf(config: Config): ModelPolicy {
   if (config.generator === 'local') return { defaultModel: 'local', allowedModels: ['local'] };
   return { defaultModel: config.openai.model, allowedModels: config.openai.allowedModels };
+}
+
+/**
+ * What `GET /image/options` answers for this configuration: the models of modelPolicyOf with their
+ * options; the default model's default size is IMAGE_SIZE (the local generator's own without it).
+ */
+export function generationOptionsOf(config: Config): GenerationOptions {
+  const localSize = `${LOCAL_DEFAULT_SIZE.width}x${LOCAL_DEFAULT_SIZE.height}`;
+  return describeImageOptions(modelPolicyOf(config), config.imageSize ?? (config.generator === 'local' ? localSize : undefined));
 }
 
 /**
@@ -217,7 +232,7 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
       closers.push(() => clearInterval(sweep));
     }
 
-    const imageVariants = new ImageVariants(storage, new SharpResizer(config.thumbnailMaxInputPixels), {
+    const imageVariants = new ImageVariants(storage, overrides.resizer ?? new SharpResizer(config.thumbnailMaxInputPixels), {
       concurrency: config.thumbnailConcurrency,
       queue: config.thumbnailQueue,
     });

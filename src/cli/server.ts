@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { describeDatabase, describeImageStore, describeRedis, type Config } from '../core/config.js';
 import { ConfigurationError } from '../core/errors.js';
 import { buildApp } from '../web/app.js';
-import { ensureInitialAdmin, modelPolicyOf, openContext } from './compose.js';
+import { ensureInitialAdmin, generationOptionsOf, modelPolicyOf, openContext } from './compose.js';
 
 // Read from package.json (two levels up from both src/cli/ and dist/cli/) so the OpenAPI version cannot drift.
 export const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -47,6 +47,7 @@ export async function serve(config: Config, log: Logger): Promise<void> {
     contentDelivery: { mode: config.storage.contentDelivery, presignExpiresSeconds: config.storage.presignExpiresSeconds },
     publicBaseUrl: config.publicBaseUrl,
     imageModels: modelPolicyOf(config).allowedModels,
+    generationOptions: generationOptionsOf(config),
   });
   // Deliberate timeouts: slow-loris clients cannot hold sockets, idle keep-alives are reaped.
   app.server.headersTimeout = 15_000;

@@ -36,6 +36,13 @@ export interface Database extends Queryable {
    * can be run again: the MySQL adapter re-runs a transaction that InnoDB aborted as a deadlock victim.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn while holding the advisory lock `name`, which every process sharing the database sees;
+   * fn gets one connection (`session`) that holds it. MySQL: `GET_LOCK`/`RELEASE_LOCK` (MariaDB
+   * manual, "GET_LOCK"), polled until waitMs has passed, then DBConnectionError. SQLite: the file
+   * serves one process, so fn runs at once on the database itself.
+   */
+  withNamedLock<T>(name: string, waitMs: number, fn: (session: Queryable) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

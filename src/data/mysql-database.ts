@@ -35,6 +35,9 @@ function translate(error: unknown): unknown {
   return error;
 }
 
+/** How often a waiting withNamedLock asks for the lock again. */
+const LOCK_POLL_MS = 250;
+
 /** How many times a transaction is run when InnoDB keeps choosing it as a deadlock victim. */
 const DEADLOCK_ATTEMPTS = 3;
 
@@ -204,6 +207,24 @@ export class MysqlDatabase implements Database {
         // A rollback that fails means the connection is gone, and the server rolls back by itself.
         await connection.query({ sql: 'ROLLBACK', timeout: this.#queryTimeoutMs }).catch(() => connection.destroy());
         throw error;
+      }
+    });
+  }
+
+  withNamedLock<T>(name: string, waitMs: number, fn: (session: Queryable) => Promise<T>): Promise<T> {
+    return this.#withConnection(async (session) => {
+      // GET_LOCK with timeout 0 answers at once, so no single query outlasts DB_QUERY_TIMEOUT_MS
+      // however long the holder (e.g. another instance's migration) takes.
+      const deadline = Date.now() + waitMs;
+      while (Number((await session.get<{ acquired: unknown }>('SELECT GET_LOCK(:name, 0) AS acquired', { name }))?.acquired) !== 1) {
+        if (Date.now() >= deadline) throw new DBConnectionError(`The lock "${name}" stayed taken for ${waitMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      }
+      try {
+        return await fn(session);
+      } finally {
+        // A connection that broke has lost the lock with its session; the server frees it.
+        await session.get('SELECT RELEASE_LOCK(:name) AS released', { name }).catch(() => undefined);
       }
     });
   }

@@ -153,6 +153,11 @@ export class SqliteDatabase implements Database {
     });
   }
 
+  /** One process per SQLite file (the documented deployment): no other process to exclude. */
+  withNamedLock<T>(_name: string, _waitMs: number, fn: (session: Queryable) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
   ping(): Promise<void> {
     return this.#sync(() => void this.#statement('SELECT 1').get());
   }

@@ -1,10 +1,12 @@
 import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import { ApiKeyListSchema, ApiKeySchema, CreatedApiKeySchema } from '../core/models/api-key.js';
+import { GenerationOptionsSchema, ModelOptionsSchema, type GenerationOptions } from '../core/models/generation-options.js';
 import { ImageDetailSchema, ImageListSchema } from '../core/models/image.js';
 import { JobSchema } from '../core/models/job.js';
 import { ProblemSchema } from '../core/models/problem.js';
 import type { AccessService, ApiKeyService } from '../service/access/index.js';
+import { describeImageOptions } from '../service/generation/index.js';
 import type { ImageCreationService, PrivateImageService, PublicImageService } from '../service/images/index.js';
 import type { ImageVariants } from '../service/storage/index.js';
 import type { MeteringService } from '../service/metering/index.js';
@@ -24,6 +26,7 @@ import { SECURITY_HEADERS, securityHeaders } from './security-headers.js';
 import { validatorCompiler } from './validator-compiler.js';
 import { DEFAULT_GALLERY_DIR, galleryPage } from './gallery-page.js';
 import { apiKeyRoutes } from './routes/api-key-routes.js';
+import { generationOptionsRoutes } from './routes/generation-options-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { openAIRoutes } from './routes/openai-routes.js';
@@ -69,6 +72,8 @@ export interface AppOptions {
   publicBaseUrl?: string | undefined;
   /** The image models /v1 clients may choose, the default first (default: the local generator's). */
   imageModels?: readonly string[];
+  /** What GET /image/options answers (cli/compose.ts `generationOptionsOf`); derived from `imageModels` when absent. */
+  generationOptions?: GenerationOptions;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -114,6 +119,8 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   app.addSchema(JobSchema);
   app.addSchema(UsageReportSchema);
   app.addSchema(MeSchema);
+  app.addSchema(ModelOptionsSchema);
+  app.addSchema(GenerationOptionsSchema);
 
   await app.register(requestLogging);
   await app.register(bodilessRequests);
@@ -127,6 +134,13 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   await app.register(openApi, { version: options.version ?? '0.0.0' });
   await app.register(healthRoutes, { readiness: services.readiness });
   await app.register(galleryPage, { dir: options.galleryDir ?? DEFAULT_GALLERY_DIR });
+  const imageModels = options.imageModels ?? ['local'];
+  // Before the public image routes only for reading order: `/image/options` is a static path, which
+  // the router prefers to `/image/:guid` whatever the order.
+  await app.register(generationOptionsRoutes, {
+    prefix: '/image',
+    options: options.generationOptions ?? describeImageOptions({ defaultModel: imageModels[0]!, allowedModels: imageModels }, undefined),
+  });
   await app.register(publicImageRoutes, {
     prefix: '/image',
     images: services.publicImages,
@@ -149,7 +163,7 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     creation: services.creation,
     publicImages: services.publicImages,
     metering: services.metering,
-    models: options.imageModels ?? ['local'],
+    models: imageModels,
     publicBaseUrl: options.publicBaseUrl,
     createRateLimit,
   });

@@ -2,7 +2,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageDetail } from '../../src/core/models/image.js';
@@ -91,7 +91,9 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       const added = await runCli(['user', 'add', who.username, ...flags, '--password-stdin'], env, `${who.password}\n`);
       expect(added.code, added.stderr).toBe(0);
     }
-    server = await startServer({ ...env, IMAGE_SIZE: '384x256', CREATE_RATE_LIMIT: '100000', AUTH_FAILURE_LIMIT: '1000' });
+    // A verified password is trusted for the whole run (AUTH_CACHE_TTL_MS), so each test's sign-in
+    // does not pay for scrypt again; wrong passwords are never cached.
+    server = await startServer({ ...env, IMAGE_SIZE: '384x256', CREATE_RATE_LIMIT: '100000', AUTH_FAILURE_LIMIT: '1000', AUTH_CACHE_TTL_MS: '600000' });
     browser = await launchChromium();
   }, 240_000);
 
@@ -190,6 +192,28 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       await context.close();
     });
 
+    it('opens a shared link with every filter, and going back from an image returns the focus to its tile', async () => {
+      const { page, context, errors } = await openPage();
+      await page.goto('/?q=fox&tag=sea&author=admin');
+      const images = grid(page).getByRole('img');
+      // Foxes are every tenth image, sea every third: 30 and 0.
+      await expect.poll(() => images.evaluateAll((imgs) => imgs.map((img) => img.getAttribute('alt')))).toEqual([30, 0].map(promptOf));
+      for (const filter of ['Search: fox', 'Tag: sea', 'Author: admin']) {
+        expect(await page.getByRole('link', { name: `Remove filter ${filter}` }).isVisible()).toBe(true);
+      }
+      expect(await page.getByRole('searchbox', { name: 'Search prompts' }).inputValue()).toBe('fox');
+      const tile = grid(page).getByRole('link', { name: promptOf(0), exact: true });
+      await tile.focus();
+      await page.keyboard.press('Enter');
+      const heading = page.getByRole('heading', { name: promptOf(0) });
+      await expect.poll(() => heading.evaluate((element) => element === document.activeElement)).toBe(true);
+      await page.goBack();
+      await expect.poll(() => new URL(page.url()).search).toBe('?q=fox&tag=sea&author=admin');
+      await expect.poll(() => tile.evaluate((link) => link === document.activeElement)).toBe(true);
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+
     it('opens an image, downloads the original, copies its link, and comes back', async () => {
       const { page, context, errors } = await openPage();
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.address });
@@ -218,7 +242,7 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       await context.close();
     });
 
-    it('opens an image page from a shared link on a phone', async () => {
+    it('opens an image page from a shared link on a phone, and says when a link names no image', async () => {
       const { page, context, errors } = await openPage(PHONE);
       const [newest] = (await api<ImageDetail[]>('/image?limit=1')).body;
       await page.goto(`/images/${newest!.guid}`);
@@ -226,6 +250,16 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       await expect.poll(() => page.getByRole('img', { name: newest!.prompt }).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
       await screenshot(page, 'image-phone');
       expect(errors).toEqual([]);
+
+      // A link cut short names no image: the page says so, and leads back.
+      await page.goto(`/images/${newest!.guid.slice(0, 20)}`);
+      await expect.poll(() => page.getByRole('heading', { name: 'Image not found' }).isVisible()).toBe(true);
+      expect(await page.getByRole('alert').textContent()).toMatch(/does not name an image/);
+      await page.getByRole('link', { name: 'Back to the gallery' }).click();
+      await expect.poll(() => grid(page).getByRole('img').count()).toBeGreaterThan(0);
+      // The browser itself reports the refused GET /image/{guid}; nothing else reaches the console.
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/400/);
       await context.close();
     });
 
@@ -254,13 +288,21 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       await context.close();
     });
 
-    it('generates an image with a visible progress state and shows it first', async () => {
+    it("generates an image with the server's options, a visible progress state, shows it first and on its page with the chosen size and format", async () => {
       const { page, context, errors } = await openPage();
       await page.goto('/');
       await signIn(page);
       const form = page.getByRole('form', { name: 'Generate an image' });
       await form.getByLabel('Prompt').fill('a paper boat on a puddle');
       await form.getByLabel('Tags').fill('Rain, boat');
+      // The options GET /image/options answers, each preset to the server's default.
+      const select = (name: string) => form.getByRole('group', { name: 'Options' }).getByRole('combobox', { name });
+      const selected = (name: string) => select(name).evaluate((element: HTMLSelectElement) => element.selectedOptions[0]?.textContent);
+      await expect.poll(() => select('Model').isVisible()).toBe(true);
+      expect([await selected('Model'), await selected('Size'), await selected('Format')]).toEqual(['local (default)', '384x256 (default)', 'PNG (default)']);
+      expect(await form.getByRole('combobox').count()).toBe(3);
+      await select('Size').selectOption('256x256');
+      await select('Format').selectOption({ label: 'WebP' });
       await screenshot(page, 'generate-desktop');
       // Hold the request in the browser until the progress state has been seen; the server is real.
       let release!: () => void;
@@ -276,7 +318,12 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       await expect.poll(() => grid(page).getByRole('img').first().getAttribute('alt')).toBe('a paper boat on a puddle');
       expect(await form.getByRole('button', { name: 'Generate' }).isEnabled()).toBe(true);
       const [newest] = (await api<ImageDetail[]>('/image?limit=1')).body;
-      expect(newest).toMatchObject({ prompt: 'a paper boat on a puddle', author: BOB.username, tags: ['boat', 'rain'] });
+      expect(newest).toMatchObject({ prompt: 'a paper boat on a puddle', author: BOB.username, tags: ['boat', 'rain'], model: 'local', size: '256x256', content_type: 'image/webp' });
+
+      await grid(page).getByRole('link', { name: 'a paper boat on a puddle' }).click();
+      await expect.poll(() => page.getByRole('heading', { name: 'a paper boat on a puddle' }).isVisible()).toBe(true);
+      const facts = await page.getByRole('definition').allTextContents();
+      expect(facts).toEqual(expect.arrayContaining(['local', '256x256', expect.stringMatching(/^WebP, /)]));
       expect(errors).toEqual([]);
       await context.close();
     });
@@ -290,6 +337,12 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       await form.getByLabel('Tags').fill('x'.repeat(65));
       await form.getByRole('button', { name: 'Generate' }).click();
       await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/tags/);
+      // The field the problem names is marked invalid, and described by the problem's detail.
+      expect(await form.getByLabel('Tags').getAttribute('aria-invalid')).toBe('true');
+      expect(await form.getByRole('textbox', { name: 'Tags' }).evaluate((field) => field.getAttribute('aria-describedby'))).toBe(
+        await form.getByRole('alert').getAttribute('id'),
+      );
+      expect(await form.getByLabel('Prompt').getAttribute('aria-invalid')).toBeNull();
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(/400/);
       await context.close();
@@ -302,6 +355,9 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       const form = page.getByRole('form', { name: 'Generate an image' });
       await form.getByLabel('Prompt').fill('a kite over the dunes');
       await form.getByLabel('Tags').fill('beach, wind');
+      await expect.poll(() => form.getByRole('combobox', { name: 'Format' }).isVisible()).toBe(true);
+      await form.getByRole('combobox', { name: 'Format' }).selectOption({ label: 'JPEG' });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
       await screenshot(page, 'generate-phone');
       expect(errors).toEqual([]);
       await context.close();
@@ -319,18 +375,24 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
 
       await page.goto(`/images/${own.guid}`);
       await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).isVisible(), SIGN_IN_WAIT).toBe(true);
+      const hasFocus = (locator: Locator) => locator.evaluate((element) => element === document.activeElement);
       await page.getByRole('button', { name: 'Edit tags' }).click();
-      await page.getByRole('textbox', { name: 'Tags' }).fill('harbour, Night');
-      await page.getByRole('button', { name: 'Save tags' }).click();
+      // The form takes the focus when it opens and gives it back to "Edit tags" when it closes.
+      await expect.poll(() => hasFocus(page.getByRole('textbox', { name: 'Tags' }))).toBe(true);
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.keyboard.type('harbour, Night');
+      await page.keyboard.press('Enter');
       await expect.poll(() => page.getByRole('link', { name: '#night' }).isVisible()).toBe(true);
       expect(await page.getByRole('link', { name: '#harbour' }).isVisible()).toBe(true);
       expect((await api<ImageDetail>(`/image/${own.guid}`)).body.tags).toEqual(['harbour', 'night']);
+      await expect.poll(() => hasFocus(page.getByRole('button', { name: 'Edit tags' }))).toBe(true);
 
-      await page.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('button', { name: 'Delete', exact: true }).click();
       const confirm = page.getByRole('alertdialog', { name: 'Delete this image?' });
       await confirm.getByRole('button', { name: 'Cancel' }).click();
       expect((await api(`/image/${own.guid}`)).status).toBe(200);
-      await page.getByRole('button', { name: 'Delete' }).click();
+      await expect.poll(() => hasFocus(page.getByRole('button', { name: 'Delete', exact: true }))).toBe(true);
+      await page.getByRole('button', { name: 'Delete', exact: true }).click();
       await confirm.getByRole('button', { name: 'Delete image' }).click();
       await expect.poll(() => page.url()).toBe(`${server.address}/`);
       expect((await api(`/image/${own.guid}`)).status).toBe(404);
@@ -372,6 +434,21 @@ describe.skipIf(!chromiumAvailable())('the gallery page in chromium', { timeout:
       await page.keyboard.type(BOB.password);
       await page.keyboard.press('Enter');
       await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).isVisible(), SIGN_IN_WAIT).toBe(true);
+      // The dialog is gone: the focus moves to the button that replaced "Sign in", not to the page's start.
+      await expect.poll(focusedName).toBe('Sign out');
+      // On into the Generate form; a select is operated with the arrow keys.
+      const form = page.getByRole('form', { name: 'Generate an image' });
+      await expect.poll(() => form.getByRole('combobox', { name: 'Size' }).isVisible()).toBe(true);
+      await page.keyboard.press('Tab');
+      expect(await form.getByLabel('Prompt').evaluate((field) => field === document.activeElement)).toBe(true);
+      for (let presses = 0; presses < 5 && (await page.evaluate(() => document.activeElement?.getAttribute('name'))) !== 'size'; presses++) {
+        await page.keyboard.press('Tab');
+      }
+      const size = form.getByRole('combobox', { name: 'Size' });
+      expect(await size.evaluate((select) => select === document.activeElement)).toBe(true);
+      expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe('none');
+      await page.keyboard.press('ArrowDown');
+      expect(await size.inputValue()).toBe('256x256');
       expect(errors).toEqual([]);
       await context.close();
     });

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { ConstraintViolationError } from '../../src/core/errors.js';
 import { SqlApiKeyRepository, type NewApiKey } from '../../src/data/api-key-repository.js';
-import { migrate } from '../../src/data/migrator.js';
 import { SqlUserRepository } from '../../src/data/user-repository.js';
-import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../support/engines.js';
+import { describeEachEngine, useMigratedDatabase } from '../support/engines.js';
 
 let sequence = 0;
 
@@ -23,23 +22,19 @@ function makeKey(overrides: Partial<NewApiKey> = {}): NewApiKey {
 }
 
 describeEachEngine((engine) => {
-  let e: EngineDatabase;
+  const e = useMigratedDatabase(engine);
   let keys: SqlApiKeyRepository;
   let users: SqlUserRepository;
 
-  beforeAll(async () => {
-    e = await engine.open();
-    await migrate(e.db);
+  beforeAll(() => {
     keys = new SqlApiKeyRepository(e.db);
     users = new SqlUserRepository(e.db);
   });
   beforeEach(async () => {
-    await deleteAllRows(e.db);
     for (const [username, isAdmin] of [['alice', false], ['root', true]] as const) {
       await users.insert({ username, passwordHash: 'scrypt$x', isAdmin, createdAt: '2026-01-01T00:00:00.000Z' });
     }
   });
-  afterAll(() => e.close());
 
   it('finds a stored key by its token hash, with its owner and every time as stored', async () => {
     const key = makeKey({ username: 'root', label: null, expiresAt: '2026-03-05T06:07:08.009Z' });

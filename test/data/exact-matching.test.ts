@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AuthenticationError } from '../../src/core/errors.js';
 import { SqlImageRepository } from '../../src/data/image-repository.js';
 import { migrate } from '../../src/data/migrator.js';
 import { MIGRATIONS } from '../../src/data/migrations/index.js';
 import { SqlUserRepository } from '../../src/data/user-repository.js';
-import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../support/engines.js';
+import { describeEachEngine, useMigratedDatabase } from '../support/engines.js';
 import { makeNewImage } from '../support/factories.js';
 import { accessServiceOver, CLIENT } from '../support/access-service.js';
 
@@ -32,18 +32,14 @@ const EDGE_CASES: ReadonlyArray<readonly [label: string, stored: string, asked: 
 ];
 
 describeEachEngine((engine) => {
-  let e: EngineDatabase;
+  const e = useMigratedDatabase(engine);
   let users: SqlUserRepository;
   let images: SqlImageRepository;
 
-  beforeAll(async () => {
-    e = await engine.open();
-    await migrate(e.db);
+  beforeAll(() => {
     users = new SqlUserRepository(e.db);
     images = new SqlImageRepository(e.db);
   });
-  beforeEach(() => deleteAllRows(e.db));
-  afterAll(() => e.close());
 
   const newUser = (username: string) =>
     users.insert({ username, passwordHash: 'scrypt$test', isAdmin: false, createdAt: '2026-01-01T00:00:00.000Z' });

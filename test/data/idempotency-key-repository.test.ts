@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { SqlIdempotencyKeyRepository, type NewIdempotencyRecord } from '../../src/data/idempotency-key-repository.js';
-import { migrate } from '../../src/data/migrator.js';
-import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../support/engines.js';
+import { describeEachEngine, useMigratedDatabase } from '../support/engines.js';
 
 const NOW = '2026-03-01T12:00:00.000Z';
 const TOMORROW = '2026-03-02T12:00:00.000Z';
@@ -19,16 +18,12 @@ function makeKey(overrides: Partial<NewIdempotencyRecord> = {}): NewIdempotencyR
 }
 
 describeEachEngine((engine) => {
-  let e: EngineDatabase;
+  const e = useMigratedDatabase(engine);
   let repo: SqlIdempotencyKeyRepository;
 
-  beforeAll(async () => {
-    e = await engine.open();
-    await migrate(e.db);
+  beforeAll(() => {
     repo = new SqlIdempotencyKeyRepository(e.db);
   });
-  beforeEach(() => deleteAllRows(e.db));
-  afterAll(() => e.close());
 
   it('lets the first claim of a key own it and hands later claims the first record', async () => {
     expect(await repo.claim(makeKey(), NOW)).toBeUndefined();

@@ -1,24 +1,19 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { ConstraintViolationError } from '../../src/core/errors.js';
 import type { ImageDetail } from '../../src/core/models/image.js';
 import { SqlImageRepository, type ListPageQuery } from '../../src/data/image-repository.js';
-import { migrate } from '../../src/data/migrator.js';
-import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../support/engines.js';
+import { describeEachEngine, useMigratedDatabase } from '../support/engines.js';
 import { makeNewImage } from '../support/factories.js';
 
 const at = (ms: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0) + ms).toISOString();
 
 describeEachEngine((engine) => {
-  let e: EngineDatabase;
+  const e = useMigratedDatabase(engine);
   let repo: SqlImageRepository;
 
-  beforeAll(async () => {
-    e = await engine.open();
-    await migrate(e.db);
+  beforeAll(() => {
     repo = new SqlImageRepository(e.db);
   });
-  beforeEach(() => deleteAllRows(e.db));
-  afterAll(() => e.close());
 
   async function countRows(table: 'image' | 'image_tag'): Promise<number> {
     const row = await e.db.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table}`);

@@ -1,7 +1,10 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../src/core/config.js';
 import { migrate } from '../../src/data/migrator.js';
 import { MIGRATIONS } from '../../src/data/migrations/index.js';
-import { describeEachEngine, type EngineDatabase } from '../support/engines.js';
+import { MysqlDatabase } from '../../src/data/mysql-database.js';
+import { describeEachEngine, describeMysql, type EngineDatabase } from '../support/engines.js';
+import { createTestDatabase } from '../support/mysql-server.js';
 
 const NEWEST = Math.max(...MIGRATIONS.map((migration) => migration.version));
 
@@ -38,3 +41,27 @@ describeEachEngine((engine) => {
     expect(await e.db.all('SELECT id FROM probe')).toEqual([]);
   });
 });
+
+describeMysql('two processes starting on one empty MySQL database', () => {
+  it('apply each migration once: the second waits for the first, then finds nothing to do', async () => {
+    const database = await createTestDatabase(inject('mysqlServerUrl'));
+    // Two pools, as two server processes would have.
+    const [a, b] = [0, 1].map(() => MysqlDatabase.open(mysqlConfigOf(database.url)));
+    try {
+      const reports = await Promise.all([migrate(a!), migrate(b!)]);
+      expect(reports.map((report) => report.current)).toEqual([NEWEST, NEWEST]);
+      expect(reports.flatMap((report) => report.applied).sort((x, y) => x - y)).toEqual(MIGRATIONS.map((m) => m.version));
+      const ledger = await a!.all<{ version: number }>('SELECT version FROM schema_migration ORDER BY version');
+      expect(ledger.map((row) => Number(row.version))).toEqual(MIGRATIONS.map((m) => m.version));
+    } finally {
+      await Promise.all([a!.close(), b!.close()]);
+      await database.drop();
+    }
+  });
+});
+
+function mysqlConfigOf(url: string) {
+  const config = loadConfig({ DATABASE_URL: url }).database;
+  if (config.kind !== 'mysql') throw new Error('expected a MySQL URL');
+  return config;
+}

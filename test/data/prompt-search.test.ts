@@ -1,23 +1,19 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { SqlImageRepository, type ListPageQuery } from '../../src/data/image-repository.js';
 import { migrate } from '../../src/data/migrator.js';
 import { promptSearch } from '../../src/data/migrations/005-prompt-search.js';
 import { MIGRATIONS } from '../../src/data/migrations/index.js';
 import { parsePromptSearch } from '../../src/service/images/index.js';
-import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../support/engines.js';
+import { describeEachEngine, useMigratedDatabase } from '../support/engines.js';
 import { makeNewImage } from '../support/factories.js';
 
 describeEachEngine((engine) => {
-  let database: EngineDatabase;
+  const database = useMigratedDatabase(engine);
   let images: SqlImageRepository;
 
-  beforeAll(async () => {
-    database = await engine.open();
-    await migrate(database.db);
+  beforeAll(() => {
     images = new SqlImageRepository(database.db);
   });
-  afterAll(() => database.close());
-  beforeEach(() => deleteAllRows(database.db));
 
   /** Inserts images with these prompts (oldest first) and returns their guids by prompt. */
   async function insert(...prompts: (string | { prompt: string; revisedPrompt?: string; tags?: string[]; author?: string })[]) {

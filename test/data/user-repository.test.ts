@@ -1,24 +1,19 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { ConstraintViolationError } from '../../src/core/errors.js';
-import { migrate } from '../../src/data/migrator.js';
 import { SqlUserRepository, type NewUser } from '../../src/data/user-repository.js';
-import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../support/engines.js';
+import { describeEachEngine, useMigratedDatabase } from '../support/engines.js';
 
 function makeUser(overrides: Partial<NewUser> = {}): NewUser {
   return { username: 'alice', passwordHash: 'scrypt$1024$8$1$salt$hash', isAdmin: false, createdAt: '2026-02-03T04:05:06.007Z', ...overrides };
 }
 
 describeEachEngine((engine) => {
-  let e: EngineDatabase;
+  const e = useMigratedDatabase(engine);
   let repo: SqlUserRepository;
 
-  beforeAll(async () => {
-    e = await engine.open();
-    await migrate(e.db);
+  beforeAll(() => {
     repo = new SqlUserRepository(e.db);
   });
-  beforeEach(() => deleteAllRows(e.db));
-  afterAll(() => e.close());
 
   it('finds an inserted user with its hash and admin flag', async () => {
     await repo.insert(makeUser({ username: 'root.admin', isAdmin: true }));

@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, inject } from 'vitest';
 import { loadConfig } from '../../src/core/config.js';
 import type { Database, Dialect } from '../../src/data/database.js';
+import { migrate } from '../../src/data/migrator.js';
 import { openDatabase } from '../../src/data/open-database.js';
 import { createTestDatabase } from './mysql-server.js';
 
@@ -76,4 +77,31 @@ export const describeMysql: typeof describe = describe.skipIf(!MYSQL.available) 
 /** Deletes every application row, keeping the schema: cheaper than a fresh database per test. */
 export async function deleteAllRows(db: Database): Promise<void> {
   for (const table of ['api_key', 'idempotency_key', 'image_tag', 'image', 'usage_record', 'quota_reservation', 'user_quota', 'user']) await db.run(`DELETE FROM ${table}`);
+}
+
+/** What useMigratedDatabase() hands a suite. */
+export interface MigratedDatabase {
+  /** The suite's database, every migration applied; read it inside hooks and tests, once beforeAll has run. */
+  readonly db: Database;
+}
+
+/**
+ * One database on `engine` for the calling suite, its hooks registered where this is called (so they
+ * run before the suite's own): opened and migrated in beforeAll, emptied by deleteAllRows() before
+ * each test, closed in afterAll.
+ */
+export function useMigratedDatabase(engine: Engine): MigratedDatabase {
+  let database: EngineDatabase | undefined;
+  beforeAll(async () => {
+    database = await engine.open();
+    await migrate(database.db);
+  });
+  beforeEach(() => deleteAllRows(database!.db));
+  afterAll(() => database?.close());
+  return {
+    get db(): Database {
+      if (database === undefined) throw new Error('useMigratedDatabase: the database opens in beforeAll; read it from a hook or a test');
+      return database.db;
+    },
+  };
 }

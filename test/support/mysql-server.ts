@@ -1,10 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, openSync, closeSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
+import { executableSearchPath, findExecutable, freePort, ThrowawayProcess } from './throwaway-server.js';
 
 /**
  * A throwaway MariaDB/MySQL server for tests: its own temp datadir, a random port on 127.0.0.1, its
@@ -14,48 +15,16 @@ import mysql from 'mysql2/promise';
 
 const SERVER_NAMES = ['mariadbd', 'mysqld'];
 const INSTALL_NAMES = ['mariadb-install-db', 'mysql_install_db'];
-const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/mysql/bin', '/usr/local/mysql/scripts'];
+// Where a MySQL tarball install puts its binaries and scripts.
+const TARBALL_DIRS = ['/usr/local/mysql/bin', '/usr/local/mysql/scripts'];
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 const FREEZE_TIMEOUT_MS = 5_000;
 
-function searchDirs(): string[] {
-  return [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
-}
-
-function findExecutable(names: readonly string[], dirs: readonly string[] = searchDirs()): string | undefined {
-  for (const name of names) {
-    for (const dir of dirs) {
-      const candidate = join(dir, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // not here; keep looking
-      }
-    }
-  }
-  return undefined;
-}
-
 /** The server binary the tests would start, or undefined when none is installed. */
 export function findServerBinary(): string | undefined {
-  return findExecutable(SERVER_NAMES);
+  return findExecutable(SERVER_NAMES, executableSearchPath(TARBALL_DIRS));
 }
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * True when every thread of the process is in the stopped state (Linux /proc). Where /proc is
@@ -96,8 +65,7 @@ const FAST_OPTIONS = [
 ];
 
 export class MysqlTestServer {
-  #process: ChildProcess | undefined;
-  #exited: Promise<void> | undefined;
+  readonly #process: ThrowawayProcess;
 
   private constructor(
     readonly binary: string,
@@ -105,7 +73,16 @@ export class MysqlTestServer {
     readonly port: number,
     /** As the binary reports it, e.g. `10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu on x86_64 (Debian 12)`. */
     readonly version: string,
-  ) {}
+  ) {
+    this.#process = new ThrowawayProcess({
+      name: 'the MySQL server',
+      readyTimeoutMs: READY_TIMEOUT_MS,
+      stopTimeoutMs: STOP_TIMEOUT_MS,
+      pollIntervalMs: 100,
+      isReady: () => this.#accepts(),
+      logTail: () => this.#logTail(),
+    });
+  }
 
   get isMariaDb(): boolean {
     return /mariadb/i.test(this.version);
@@ -155,7 +132,7 @@ export class MysqlTestServer {
   #initialise(): void {
     let result;
     if (this.isMariaDb) {
-      const installDb = findExecutable(INSTALL_NAMES, [dirname(this.binary), ...searchDirs()]);
+      const installDb = findExecutable(INSTALL_NAMES, [dirname(this.binary), ...executableSearchPath(TARBALL_DIRS)]);
       if (installDb === undefined) throw new Error('mariadb-install-db not found next to the server binary');
       result = spawnSync(
         installDb,
@@ -184,47 +161,30 @@ export class MysqlTestServer {
 
   /** Starts the server on its datadir and port; resolves once it accepts connections. */
   async start(): Promise<void> {
-    if (this.#process) return;
-    const logFile = join(this.dir, 'error.log');
-    const out = openSync(join(this.dir, 'stdout.log'), 'a');
-    const child = spawn(
-      this.binary,
-      [
-        '--no-defaults',
-        `--datadir=${this.datadir}`,
-        `--socket=${this.socket}`,
-        `--tmpdir=${this.tmpdir}`,
-        `--port=${this.port}`,
-        '--bind-address=127.0.0.1',
-        `--pid-file=${join(this.dir, 'mysqld.pid')}`,
-        `--log-error=${logFile}`,
-        '--character-set-server=utf8mb4',
-        '--default-time-zone=+00:00',
-        '--max-connections=500',
-        ...this.#rootOptions(),
-        ...FAST_OPTIONS,
-      ],
-      { stdio: ['ignore', out, out] },
-    );
-    closeSync(out);
-    this.#process = child;
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    let exited = false;
-    void this.#exited.then(() => {
-      exited = true;
-      if (this.#process === child) this.#process = undefined;
+    await this.#process.start(() => {
+      const out = openSync(join(this.dir, 'stdout.log'), 'a');
+      const child = spawn(
+        this.binary,
+        [
+          '--no-defaults',
+          `--datadir=${this.datadir}`,
+          `--socket=${this.socket}`,
+          `--tmpdir=${this.tmpdir}`,
+          `--port=${this.port}`,
+          '--bind-address=127.0.0.1',
+          `--pid-file=${join(this.dir, 'mysqld.pid')}`,
+          `--log-error=${this.#errorLog}`,
+          '--character-set-server=utf8mb4',
+          '--default-time-zone=+00:00',
+          '--max-connections=500',
+          ...this.#rootOptions(),
+          ...FAST_OPTIONS,
+        ],
+        { stdio: ['ignore', out, out] },
+      );
+      closeSync(out);
+      return child;
     });
-
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      if (exited) throw new Error(`the MySQL server exited while starting:\n${this.#logTail(logFile)}`);
-      if (await this.#accepts()) return;
-      if (Date.now() > deadline) {
-        await this.stop();
-        throw new Error(`the MySQL server did not accept connections within ${READY_TIMEOUT_MS} ms:\n${this.#logTail(logFile)}`);
-      }
-      await sleep(100);
-    }
   }
 
   async #accepts(): Promise<boolean> {
@@ -249,9 +209,13 @@ export class MysqlTestServer {
     }
   }
 
-  #logTail(file: string): string {
+  get #errorLog(): string {
+    return join(this.dir, 'error.log');
+  }
+
+  #logTail(): string {
     try {
-      return readFileSync(file, 'utf8').split('\n').slice(-20).join('\n');
+      return readFileSync(this.#errorLog, 'utf8').split('\n').slice(-20).join('\n');
     } catch {
       return '(no error log)';
     }
@@ -259,20 +223,7 @@ export class MysqlTestServer {
 
   /** Shuts the server down cleanly (SIGTERM), killing it if it does not exit in time. */
   async stop(): Promise<void> {
-    const child = this.#process;
-    if (!child || !this.#exited) return;
-    child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const stopped = await Promise.race([
-      this.#exited.then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS))),
-    ]);
-    clearTimeout(timer);
-    if (!stopped) {
-      child.kill('SIGKILL');
-      await this.#exited;
-    }
-    this.#process = undefined;
+    await this.#process.stop();
   }
 
   /**
@@ -281,7 +232,7 @@ export class MysqlTestServer {
    * the next instant, so this resolves once every thread of the server is seen stopped.
    */
   async freeze(): Promise<void> {
-    const pid = this.#process?.pid;
+    const pid = this.#process.pid;
     if (pid === undefined) return;
     process.kill(pid, 'SIGSTOP');
     const deadline = Date.now() + FREEZE_TIMEOUT_MS;
@@ -292,7 +243,7 @@ export class MysqlTestServer {
   }
 
   thaw(): void {
-    this.#process?.kill('SIGCONT');
+    this.#process.signal('SIGCONT');
   }
 
   async destroy(): Promise<void> {

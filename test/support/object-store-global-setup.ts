@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { findSwiftS3Script, startSwiftS3, stopSwiftS3, type ObjectStoreServer } from './object-store.js';
+import { skipSuites } from './suite-server-setup.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,9 +21,7 @@ const SKIPPED: ObjectStoreServer = { endpoint: '', accessKeyId: '', secretAccess
  */
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const skip = (reason: string) => {
-    const message = `object-store (S3) suites SKIPPED: ${reason}`;
-    if (process.env['CI'] === 'true') throw new Error(`${message} (CI=true requires them)`);
-    console.warn(`\n!!! ${message} !!!\n`);
+    skipSuites('object-store (S3)', reason);
     project.provide('objectStore', SKIPPED);
     return undefined;
   };

@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { loadConfig } from '../../src/core/config.js';
 import { createGenerator } from '../../src/service/generation/index.js';
 import type { ServiceLogger } from '../../src/core/service-logger.js';
-import type { FakeOpenAIServer } from './fake-openai-server.js';
+import { FakeOpenAIServer, pngBase64 } from './fake-openai-server.js';
 import { createTestApp, type TestApp } from './test-app.js';
 
 export const TEST_OPENAI_KEY = 'sk-test-4f9c2a7e1b3d5f60a8c4e2b1d9f7a3c5';
@@ -28,4 +29,35 @@ export async function createOpenAITestApp(fake: FakeOpenAIServer, options: OpenA
   };
   const generator = await createGenerator(loadConfig(env), options.logger);
   return createTestApp({ env, generator, ...(options.logger && { app: { logger: options.logger } }) });
+}
+
+/** What useFakeOpenAI() hands a test file. */
+export interface FakeOpenAISuite {
+  /** The file's fake provider (accepting TEST_OPENAI_KEY); read it inside hooks and tests, once beforeAll has run. */
+  readonly fake: FakeOpenAIServer;
+}
+
+/**
+ * One fake OpenAI server for the test file, its hooks registered where this is called: started in
+ * beforeAll with the PNGs of `pngSizes` (width, height in pixels) encoded up front so no single test
+ * pays for them; before each test its recorded requests cleared and its default reply an image;
+ * closed in afterAll.
+ */
+export function useFakeOpenAI(pngSizes: ReadonlyArray<readonly [number, number]> = []): FakeOpenAISuite {
+  let fake: FakeOpenAIServer | undefined;
+  beforeAll(async () => {
+    fake = await FakeOpenAIServer.start({ apiKey: TEST_OPENAI_KEY });
+    for (const [width, height] of pngSizes) pngBase64(width, height);
+  });
+  afterAll(() => fake?.close());
+  beforeEach(() => {
+    fake!.requests.length = 0;
+    fake!.setDefaultReply({ kind: 'image' });
+  });
+  return {
+    get fake(): FakeOpenAIServer {
+      if (fake === undefined) throw new Error('useFakeOpenAI: the fake starts in beforeAll; read it from a hook or a test');
+      return fake;
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { modelPolicyOf, openContext, type Context, type ContextOverrides } from '../../src/cli/compose.js';
+import { generationOptionsOf, modelPolicyOf, openContext, type Context, type ContextOverrides } from '../../src/cli/compose.js';
 import { loadConfig } from '../../src/core/config.js';
 import type { ImageDetail } from '../../src/core/models/image.js';
 import { LocalImageGenerator } from '../../src/service/generation/index.js';
@@ -46,6 +46,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const context = await openContext(config, options.app?.logger ?? silentLogger, {
     generator: options.generator ?? new LocalImageGenerator({ width: 64, height: 64 }),
     scrypt: options.scrypt ?? TEST_SCRYPT,
+    ...(options.resizer && { resizer: options.resizer }),
   });
   const app = await buildApp(context.services, {
     createRateLimit: config.createRateLimit,
@@ -53,6 +54,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     contentDelivery: { mode: config.storage.contentDelivery, presignExpiresSeconds: config.storage.presignExpiresSeconds },
     publicBaseUrl: config.publicBaseUrl,
     imageModels: modelPolicyOf(config).allowedModels,
+    generationOptions: generationOptionsOf(config),
     ...options.app,
   });
   await app.ready();

@@ -2,7 +2,9 @@ import { readdir } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalImageGenerator } from '../../src/service/generation/index.js';
+import { SharpResizer } from '../../src/service/storage/index.js';
 import { errorPaths, expectProblem } from '../support/expect-problem.js';
+import { GatedResizer } from '../support/gated-resizer.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 // The originals are 300x200 so every rung below and above the original's width is exercised.
@@ -135,6 +137,38 @@ describe('GET /image/{guid}/content?w= with a pixel cap', () => {
       expect(body.detail).toBe('This image is too large to make a thumbnail of');
     } finally {
       await capped.close();
+    }
+  });
+});
+
+describe('GET /image/{guid}/content?w= with the resize bound full', () => {
+  it('answers 503 problem+json with Retry-After for a thumbnail not yet made, while the original and kept thumbnails are served', async () => {
+    // One resize at a time and none waiting; the gate holds the one that runs, so the bound is full
+    // for exactly as long as the test says.
+    const resizer = new GatedResizer(new SharpResizer(50_000_000), { closed: false });
+    const bound = await createTestApp({ env: { THUMBNAIL_CONCURRENCY: '1', THUMBNAIL_QUEUE: '0' }, resizer });
+    try {
+      const image = await bound.createImage(await bound.addUser());
+      const get = (query = '') => bound.app.inject({ url: `/image/${image.guid}/content${query}`, headers: { accept: 'image/webp' } });
+      expect((await get('?w=128')).statusCode).toBe(200);
+
+      resizer.close();
+      const running = get('?w=512');
+      await resizer.held;
+      const refused = await get('?w=256');
+      const body = expectProblem(refused, 503, 'ServiceUnavailableError');
+      expect(refused.headers['retry-after']).toMatch(/^[1-9][0-9]*$/);
+      expect(body.detail).toBe('Too many thumbnails are being made right now; try again shortly');
+      const original = await get();
+      expect(original.statusCode).toBe(200);
+      expect(original.rawPayload.length).toBe(image.byte_size);
+      expect((await get('?w=128')).statusCode).toBe(200);
+
+      resizer.release();
+      expect((await running).statusCode).toBe(200);
+      expect((await get('?w=256')).statusCode).toBe(200);
+    } finally {
+      await bound.close();
     }
   });
 });

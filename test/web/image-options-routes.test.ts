@@ -1,31 +1,21 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { errorPaths, expectProblem } from '../support/expect-problem.js';
-import { encodedBase64, FakeOpenAIServer, pngBase64 } from '../support/fake-openai-server.js';
-import { createOpenAITestApp } from '../support/openai-test-app.js';
+import { encodedBase64 } from '../support/fake-openai-server.js';
+import { createOpenAITestApp, useFakeOpenAI } from '../support/openai-test-app.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
-import { TEST_OPENAI_KEY } from '../support/openai-test-app.js';
 
 const MODELS = 'gpt-image-1.5,gpt-image-2,dall-e-3,dall-e-2';
-let fake: FakeOpenAIServer;
+const openai = useFakeOpenAI([[1024, 1024], [1536, 1024], [1792, 1024]]);
 let t: TestApp | undefined;
 let auth: string;
 
-beforeAll(async () => {
-  fake = await FakeOpenAIServer.start({ apiKey: TEST_OPENAI_KEY });
-  for (const [width, height] of [[1024, 1024], [1536, 1024], [1792, 1024]] as const) pngBase64(width, height);
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.requests.length = 0;
-  fake.setDefaultReply({ kind: 'image' });
-});
 afterEach(async () => {
   await t?.close();
   t = undefined;
 });
 
 async function startOpenAI(env: Record<string, string> = {}) {
-  t = await createOpenAITestApp(fake, { env: { OPENAI_IMAGE_MODELS: MODELS, ...env } });
+  t = await createOpenAITestApp(openai.fake, { env: { OPENAI_IMAGE_MODELS: MODELS, ...env } });
   auth = await t.addUser('bob');
 }
 
@@ -46,13 +36,13 @@ describe('POST /image options with the OpenAI generator', () => {
     await startOpenAI();
     const response = await create(options);
     expect(response.statusCode, response.body).toBe(201);
-    expect(fake.requests).toHaveLength(1);
-    expect(fake.requests[0]!.body).toMatchObject({ prompt: 'a red kite over dunes', ...sent });
+    expect(openai.fake.requests).toHaveLength(1);
+    expect(openai.fake.requests[0]!.body).toMatchObject({ prompt: 'a red kite over dunes', ...sent });
     // Nothing the client did not choose is sent (the provider's defaults apply), and the author's name never leaves.
-    for (const key of Object.keys(fake.requests[0]!.body)) {
+    for (const key of Object.keys(openai.fake.requests[0]!.body)) {
       expect(['model', 'prompt', 'n', 'user', 'response_format', 'output_format', ...Object.keys(options)]).toContain(key);
     }
-    expect(JSON.stringify(fake.requests[0]!.body)).not.toContain('bob');
+    expect(JSON.stringify(openai.fake.requests[0]!.body)).not.toContain('bob');
   });
 
   it.each<[string, Record<string, unknown>, string]>([
@@ -70,7 +60,7 @@ describe('POST /image options with the OpenAI generator', () => {
     await startOpenAI();
     const body = expectProblem(await create(options), 400, 'DataValidationError');
     expect(errorPaths(body)).toContain(path);
-    expect(fake.requests).toHaveLength(0);
+    expect(openai.fake.requests).toHaveLength(0);
   });
 
   it.each([
@@ -91,7 +81,7 @@ describe('POST /image options with the OpenAI generator', () => {
 
   it('records the format of the bytes, not the one asked for, when the provider answers another', async () => {
     await startOpenAI();
-    fake.reply({ kind: 'image', format: 'png' });
+    openai.fake.reply({ kind: 'image', format: 'png' });
     const detail = (await create({ output_format: 'webp' })).json();
     expect(detail).toMatchObject({ content_type: 'image/png', output_format: 'png' });
     expect(detail.filename).toMatch(/\.png$/);
@@ -100,7 +90,7 @@ describe('POST /image options with the OpenAI generator', () => {
   it('answers 502 and stores nothing when the bytes are a truncated JPEG', async () => {
     await startOpenAI();
     const jpeg = Buffer.from(await encodedBase64('jpeg', 64, 64), 'base64');
-    fake.reply({ kind: 'raw', body: JSON.stringify({ created: 1, data: [{ b64_json: jpeg.subarray(0, jpeg.length - 20).toString('base64') }] }) });
+    openai.fake.reply({ kind: 'raw', body: JSON.stringify({ created: 1, data: [{ b64_json: jpeg.subarray(0, jpeg.length - 20).toString('base64') }] }) });
     expectProblem(await create({ output_format: 'jpeg' }), 502, 'ImageGenerationError');
     expect((await t!.app.inject({ url: '/image' })).json()).toEqual([]);
   });
@@ -127,5 +117,58 @@ describe('POST /image options with the local generator', () => {
     auth = await t.addUser('bob');
     expect(errorPaths(expectProblem(await create({ model: 'dall-e-3' }), 400, 'DataValidationError'))).toEqual(['/body/model']);
     expect(errorPaths(expectProblem(await create({ size: '4096x4096' }), 400, 'DataValidationError'))).toEqual(['/body/size']);
+  });
+});
+
+describe('GET /image/options', () => {
+  it("answers the local generator's one model and its options to anyone, without credentials", async () => {
+    t = await createTestApp({ env: { IMAGE_SIZE: '384x256' } });
+    const response = await t.app.inject({ url: '/image/options' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    const none = { values: [], default: null };
+    expect(response.json()).toEqual({
+      default_model: 'local',
+      models: [
+        {
+          model: 'local',
+          max_prompt_length: 4000,
+          size: {
+            values: ['384x256', '256x256', '512x512', '768x768', '1024x1024', '1024x768', '768x1024'],
+            default: '384x256',
+            rule: 'any WIDTHxHEIGHT with both sides from 16 to 2048',
+          },
+          quality: none,
+          background: none,
+          output_format: { values: ['png', 'jpeg', 'webp'], default: 'png' },
+          moderation: none,
+          style: none,
+          output_compression: true,
+        },
+      ],
+    });
+  });
+
+  it('answers every model of the allow-list, the default first, each with the values its family takes', async () => {
+    await startOpenAI({ IMAGE_SIZE: '1024x1536' });
+    const body = (await t!.app.inject({ url: '/image/options' })).json();
+    expect(body.default_model).toBe('gpt-image-1');
+    expect(body.models.map((model: { model: string }) => model.model)).toEqual(['gpt-image-1', ...MODELS.split(',')]);
+    const [gptImage1, , gptImage2, dallE3, dallE2] = body.models;
+    // The model takes 32000 characters, POST /image at most 4000: the smaller is promised.
+    expect(gptImage1).toMatchObject({ max_prompt_length: 4000, size: { values: ['1024x1024', '1536x1024', '1024x1536', 'auto'], default: '1024x1536', rule: null }, quality: { values: ['low', 'medium', 'high', 'auto'], default: null } });
+    expect(gptImage2.background.values).toEqual(['opaque', 'auto']);
+    expect(gptImage2.size.rule).toMatch(/divisible by 16/);
+    expect(dallE3).toMatchObject({ size: { values: ['1024x1024', '1792x1024', '1024x1792'], default: null }, output_format: { values: [], default: null }, style: { values: ['vivid', 'natural'] } });
+    expect(dallE2).toMatchObject({ max_prompt_length: 1000, quality: { values: ['standard'] }, output_compression: false });
+  });
+
+  it('is described in the OpenAPI document with the schema it answers', async () => {
+    t = await createTestApp();
+    const spec = (await t.app.inject({ url: '/openapi.json' })).json();
+    expect(spec.paths['/image/options'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/GenerationOptions' });
+    expect(Object.keys(spec.components.schemas.ModelOptions.properties)).toEqual([
+      'model', 'max_prompt_length', 'size', 'quality', 'background', 'output_format', 'moderation', 'style', 'output_compression',
+    ]);
   });
 });

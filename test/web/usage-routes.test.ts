@@ -1,12 +1,11 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { UsageReport } from '../../src/core/models/usage.js';
 import { parseUsd } from '../../src/service/generation/index.js';
 import { expectProblem } from '../support/expect-problem.js';
-import { FakeOpenAIServer, pngBase64 } from '../support/fake-openai-server.js';
-import { createOpenAITestApp, TEST_OPENAI_KEY } from '../support/openai-test-app.js';
+import { createOpenAITestApp, useFakeOpenAI } from '../support/openai-test-app.js';
 import type { TestApp } from '../support/test-app.js';
 
-let fake: FakeOpenAIServer;
+const openai = useFakeOpenAI([[1024, 1024], [1792, 1024]]);
 let t: TestApp;
 let admin: string;
 let bob: string;
@@ -16,16 +15,8 @@ let carol: string;
 // 'a red kite over dunes' is 21 characters: 6 text tokens.
 const PROMPT = 'a red kite over dunes';
 
-beforeAll(async () => {
-  fake = await FakeOpenAIServer.start({ apiKey: TEST_OPENAI_KEY });
-  pngBase64(1024, 1024);
-  pngBase64(1792, 1024);
-});
-afterAll(() => fake.close());
 beforeEach(async () => {
-  fake.requests.length = 0;
-  fake.setDefaultReply({ kind: 'image' });
-  t = await createOpenAITestApp(fake, { env: { OPENAI_IMAGE_MODELS: 'dall-e-3', OPENAI_TIMEOUT_MS: '20000' } });
+  t = await createOpenAITestApp(openai.fake, { env: { OPENAI_IMAGE_MODELS: 'dall-e-3', OPENAI_TIMEOUT_MS: '20000' } });
   admin = await t.addUser('root', 'correct horse battery', true);
   bob = await t.addUser('bob');
   carol = await t.addUser('carol');
@@ -144,7 +135,7 @@ describe('quotas on POST /image', () => {
   it('let exactly images_per_day of 20 concurrent creates through and refuse the rest before the provider is called', async () => {
     await t.context.services.metering.setQuota('bob', { imagesPerDay: 5, usdPerMonthNano: null });
     // Slow answers, so the creates overlap at the provider.
-    fake.setDefaultReply({ kind: 'image', delayMs: 150 });
+    openai.fake.setDefaultReply({ kind: 'image', delayMs: 150 });
     const responses = await Promise.all(Array.from({ length: 20 }, () => create(bob, { quality: 'low', size: '1024x1024' })));
     const created = responses.filter((r) => r.statusCode === 201);
     expect(created).toHaveLength(5);
@@ -156,14 +147,14 @@ describe('quotas on POST /image', () => {
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(Math.ceil(untilMidnight) + 1);
     }
-    expect(fake.requests).toHaveLength(5);
+    expect(openai.fake.requests).toHaveLength(5);
     expect((await usage(admin)).json<UsageReport>().total.images).toBe(5);
   });
 
   it('never let concurrent creates spend past usd_per_month, reserving the worst case of each', async () => {
     // gpt-image-1 high reserves (21 + 100) x $5 + 6240 x $40 per 1M = $0.250205 and costs $0.16643.
     await t.context.services.metering.setQuota('bob', { imagesPerDay: null, usdPerMonthNano: parseUsd('0.5')! });
-    fake.setDefaultReply({ kind: 'image', delayMs: 100 });
+    openai.fake.setDefaultReply({ kind: 'image', delayMs: 100 });
     const responses = await Promise.all(Array.from({ length: 20 }, () => create(bob, { quality: 'high', size: '1024x1024' })));
     const created = responses.filter((r) => r.statusCode === 201).length;
     expect(created).toBeGreaterThanOrEqual(1);
@@ -173,12 +164,12 @@ describe('quotas on POST /image', () => {
     }
     const spent = parseUsd((await usage(admin)).json<UsageReport>().total.cost_usd)!;
     expect(spent).toBeLessThanOrEqual(parseUsd('0.5')!);
-    expect(fake.requests).toHaveLength(created);
+    expect(openai.fake.requests).toHaveLength(created);
   });
 
   it('releases the hold of a create whose generation failed', async () => {
     await t.context.services.metering.setQuota('bob', { imagesPerDay: 1, usdPerMonthNano: null });
-    fake.reply({ kind: 'error', status: 400, code: 'moderation_blocked', message: 'Your request was rejected by the safety system.' });
+    openai.fake.reply({ kind: 'error', status: 400, code: 'moderation_blocked', message: 'Your request was rejected by the safety system.' });
     expectProblem(await create(bob), 422, 'PromptRejectedError');
     expect((await create(bob)).statusCode).toBe(201);
     expectProblem(await create(bob), 429, 'QuotaExceededError');

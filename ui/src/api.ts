@@ -105,7 +105,37 @@ export async function getMe(auth: Credentials): Promise<Me> {
   return (await call('/me', {}, auth)).json() as Promise<Me>;
 }
 
-export async function createImage(auth: Credentials, body: { prompt: string; tags: string[] }): Promise<ImageDetail> {
+/** The options of `POST /image` a form lets a person choose; each is sent only when chosen. */
+export const CHOSEN_OPTIONS = ['size', 'quality', 'background', 'output_format', 'style'] as const;
+export type ChosenOption = (typeof CHOSEN_OPTIONS)[number];
+
+/** One model's options as `GET /image/options` describes them (docs/API.md). */
+export interface ModelOptions {
+  model: string;
+  max_prompt_length: number;
+  size: { values: string[]; default: string | null; rule: string | null };
+  quality: { values: string[]; default: string | null };
+  background: { values: string[]; default: string | null };
+  output_format: { values: string[]; default: string | null };
+  moderation: { values: string[]; default: string | null };
+  style: { values: string[]; default: string | null };
+  output_compression: boolean;
+}
+
+/** `GET /image/options`: the models a create may name, the default first. */
+export interface GenerationOptions {
+  default_model: string;
+  models: ModelOptions[];
+}
+
+export async function getGenerationOptions(): Promise<GenerationOptions> {
+  return (await call('/image/options', {})).json() as Promise<GenerationOptions>;
+}
+
+/** Body of `POST /image`: the prompt, tags, and the options chosen (absent ones get the server's defaults). */
+export type CreateImageBody = { prompt: string; tags: string[]; model?: string } & Partial<Record<ChosenOption, string>>;
+
+export async function createImage(auth: Credentials, body: CreateImageBody): Promise<ImageDetail> {
   const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
   return (await call('/image', init, auth)).json() as Promise<ImageDetail>;
 }

@@ -18,6 +18,15 @@ export function App() {
   // Grids already loaded, by URL, so the back button returns to the images (and the scroll
   // position) the person left instead of starting over at page one.
   const grids = useRef(new Map<string, GridState>());
+  // Signing in or out swaps the header's button for the other one, and the dialog that had the focus
+  // goes away: the focus moves to the new button instead of falling back to the page's start.
+  const accountButton = useRef<HTMLButtonElement>(null);
+  const focusAccountButton = useRef(false);
+  useEffect(() => {
+    if (!focusAccountButton.current) return;
+    focusAccountButton.current = false;
+    accountButton.current?.focus();
+  });
 
   useEffect(() => {
     const update = () => setRoute(currentRoute());
@@ -37,10 +46,16 @@ export function App() {
     saveSession(next);
     setSession(next);
     setSigningIn(false);
+    focusAccountButton.current = true;
+  }, []);
+  const cancelSignIn = useCallback(() => {
+    setSigningIn(false);
+    focusAccountButton.current = true;
   }, []);
   const signOut = useCallback(() => {
     saveSession(undefined);
     setSession(undefined);
+    focusAccountButton.current = true;
   }, []);
 
   /** A created, changed or deleted image makes every cached grid stale except the one we patch. */
@@ -50,6 +65,16 @@ export function App() {
     if (route.view === 'grid' && (route.filters.q || route.filters.tag || route.filters.author)) navigate('/');
   }, [route]);
   const onChanged = useCallback(() => grids.current.clear(), []);
+
+  // The image last shown: back in the grid, the focus returns to its tile, so a keyboard user goes on
+  // from where they left instead of from the top of the page. Handed to the next grid only.
+  const lastImage = useRef<string | undefined>(undefined);
+  let returnFocusTo: string | undefined;
+  if (route.view === 'image') lastImage.current = route.guid;
+  else if (route.view === 'grid') {
+    returnFocusTo = lastImage.current;
+    lastImage.current = undefined;
+  }
 
   const filters: Filters = route.view === 'grid' ? route.filters : {};
   return (
@@ -62,17 +87,24 @@ export function App() {
           {session ? (
             <>
               <span class="username" aria-label="Signed in as">{session.me.username}</span>
-              <button type="button" onClick={signOut}>Sign out</button>
+              <button type="button" ref={accountButton} onClick={signOut}>Sign out</button>
             </>
           ) : (
-            <button type="button" onClick={() => setSigningIn(true)}>Sign in</button>
+            <button type="button" ref={accountButton} onClick={() => setSigningIn(true)}>Sign in</button>
           )}
         </div>
       </header>
-      {signingIn && <SignInDialog onSignedIn={signIn} onCancel={() => setSigningIn(false)} />}
+      {signingIn && <SignInDialog onSignedIn={signIn} onCancel={cancelSignIn} />}
       <main id="main" tabIndex={-1}>
         {route.view === 'grid' && (
-          <GridView key={gridUrl(route.filters)} filters={route.filters} session={session} cache={grids.current} onCreated={onCreated} />
+          <GridView
+            key={gridUrl(route.filters)}
+            filters={route.filters}
+            session={session}
+            cache={grids.current}
+            onCreated={onCreated}
+            returnFocusTo={returnFocusTo}
+          />
         )}
         {route.view === 'image' && <ImageView key={route.guid} guid={route.guid} session={session} onChanged={onChanged} />}
         {route.view === 'missing' && (

@@ -18,18 +18,22 @@ interface GridProps {
   session: Session | undefined;
   cache: Map<string, GridState>;
   onCreated: (image: ImageDetail) => void;
+  /** An image whose tile takes the focus once it is shown (the one the person comes back from). */
+  returnFocusTo?: string | undefined;
 }
 
 const FILTER_LABELS: Record<keyof Filters, string> = { q: 'Search', tag: 'Tag', author: 'Author' };
 
 /** The responsive grid, newest first, loading the next page whenever its end scrolls into view. */
-export function GridView({ filters, session, cache, onCreated }: GridProps) {
+export function GridView({ filters, session, cache, onCreated, returnFocusTo }: GridProps) {
   const key = gridUrl(filters);
   const [state, setState] = useState<GridState>(() => cache.get(key) ?? { images: [], next: listUrl(filters), done: false });
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string>();
   const sentinel = useRef<HTMLDivElement>(null);
   const inFlight = useRef(false);
+  const list = useRef<HTMLUListElement>(null);
+  const pendingFocus = useRef(returnFocusTo);
 
   useEffect(() => {
     cache.set(key, state);
@@ -50,6 +54,22 @@ export function GridView({ filters, session, cache, onCreated }: GridProps) {
       setLoading(false);
     }
   }
+
+  // Focusing the tile also scrolls it into view. Tried again as pages arrive (a grid not kept in
+  // memory loads afresh), until the tile is there or the person has moved the focus elsewhere.
+  useEffect(() => {
+    const guid = pendingFocus.current;
+    if (guid === undefined) return;
+    if (document.activeElement !== document.body && document.activeElement !== null) {
+      pendingFocus.current = undefined;
+      return;
+    }
+    const link = list.current?.querySelector<HTMLAnchorElement>(`a[href="${CSS.escape(imageUrl(guid))}"]`);
+    if (link) {
+      link.focus();
+      pendingFocus.current = undefined;
+    }
+  }, [state.images]);
 
   // Infinite scroll: whenever the end of the grid is near the viewport, ask for the next page. The
   // observer is renewed after every page, so a page too short to fill the screen loads the next too.
@@ -94,7 +114,7 @@ export function GridView({ filters, session, cache, onCreated }: GridProps) {
         </div>
       )}
       {state.images.length > 0 && (
-        <ul class="grid" aria-label="Images">
+        <ul class="grid" aria-label="Images" ref={list}>
           {state.images.map((image) => (
             <Tile key={image.guid} image={image} filters={filters} />
           ))}

@@ -29,10 +29,13 @@ export function ImageView({ guid, session, onChanged }: { guid: string; session:
   }, [image !== undefined]);
 
   if (error) {
+    // A 400 here means the address's guid is not a UUID (a link cut short, say): to a person that is
+    // an image that is not there, not a validation path.
+    const missing = error.status === 404 || error.status === 400;
     return (
       <section class="message">
-        <h1>{error.status === 404 ? 'Image not found' : 'Could not load the image'}</h1>
-        <p role="alert">{error.message}</p>
+        <h1>{missing ? 'Image not found' : 'Could not load the image'}</h1>
+        <p role="alert">{error.status === 400 ? 'This address does not name an image; the link may be incomplete.' : error.message}</p>
         <p><Link href="/">Back to the gallery</Link></p>
       </section>
     );
@@ -121,6 +124,36 @@ function OwnerActions({ image, session, onUpdated, onDeleted }: {
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
+  // The element that had the focus goes away when the form or the dialog does: move the focus on
+  // ourselves (an `autofocus` attribute acts only when a page loads, not when Preact inserts it).
+  const tagsField = useRef<HTMLInputElement>(null);
+  const editButton = useRef<HTMLButtonElement>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  const focusNext = useRef<'tags' | 'edit' | 'delete' | undefined>(undefined);
+  useEffect(() => {
+    if (focusNext.current === undefined) return;
+    const target = { tags: tagsField, edit: editButton, delete: deleteButton }[focusNext.current].current;
+    if (!target) return;
+    focusNext.current = undefined;
+    target.focus();
+  });
+
+  function startEditing() {
+    focusNext.current = 'tags';
+    setEditing(true);
+  }
+  function stopEditing() {
+    focusNext.current = 'edit';
+    setEditing(false);
+  }
+  function cancelEditing() {
+    setTags(image.tags.join(', '));
+    stopEditing();
+  }
+  function cancelDelete() {
+    focusNext.current = 'delete';
+    setConfirming(false);
+  }
 
   async function save(event: Event) {
     event.preventDefault();
@@ -128,7 +161,7 @@ function OwnerActions({ image, session, onUpdated, onDeleted }: {
     setError(undefined);
     try {
       onUpdated(await updateTags(session.credentials, image.guid, parseTags(tags)));
-      setEditing(false);
+      stopEditing();
     } catch (failure) {
       setError((failure as Error).message);
     } finally {
@@ -145,31 +178,37 @@ function OwnerActions({ image, session, onUpdated, onDeleted }: {
     } catch (failure) {
       setError((failure as Error).message);
       setBusy(false);
-      setConfirming(false);
+      cancelDelete();
     }
   }
 
   return (
     <section class="owner-actions" aria-label="Manage image">
       {editing ? (
-        <form onSubmit={save} class="edit-tags">
+        <form
+          onSubmit={save}
+          class="edit-tags"
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') cancelEditing();
+          }}
+        >
           <label>
             Tags
-            <input name="tags" value={tags} onInput={(e) => setTags(e.currentTarget.value)} autoFocus />
+            <input name="tags" ref={tagsField} value={tags} onInput={(e) => setTags(e.currentTarget.value)} />
           </label>
           <div class="actions">
             <button type="submit" disabled={busy}>Save tags</button>
-            <button type="button" class="secondary" onClick={() => { setEditing(false); setTags(image.tags.join(', ')); }}>Cancel</button>
+            <button type="button" class="secondary" onClick={cancelEditing}>Cancel</button>
           </div>
         </form>
       ) : (
         <div class="actions">
-          <button type="button" class="secondary" onClick={() => setEditing(true)}>Edit tags</button>
-          <button type="button" class="danger" onClick={() => setConfirming(true)}>Delete</button>
+          <button type="button" class="secondary" ref={editButton} onClick={startEditing}>Edit tags</button>
+          <button type="button" class="danger" ref={deleteButton} onClick={() => setConfirming(true)}>Delete</button>
         </div>
       )}
       {error && <p class="error" role="alert">{error}</p>}
-      {confirming && <ConfirmDelete busy={busy} onConfirm={() => void remove()} onCancel={() => setConfirming(false)} />}
+      {confirming && <ConfirmDelete busy={busy} onConfirm={() => void remove()} onCancel={cancelDelete} />}
     </section>
   );
 }

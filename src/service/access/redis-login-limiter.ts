@@ -13,29 +13,36 @@ export interface RedisLoginLimiterOptions {
   keyPrefix: string;
 }
 
-// Checks the limits and, when under them, counts one failure; atomically, so two instances checking
-// at the same moment cannot both pass the last free attempt. Same rules as the in-memory limiter:
-// an address at the limit is refused for every username; a username at the limit is refused only to
-// addresses that have themselves failed against it in the window (KEYS[3] exists).
-// KEYS: address, username, pair. ARGV: limit, window ms, '1' when a username is known.
-// Returns {1, 0} when counted, {0, ms left in the refusing window} when refused.
-const RESERVE = `
+// One script for the three uses of the limits, so the rules cannot drift apart between them. Same
+// rules as the in-memory limiter: an address at the limit is refused for every username; a username
+// at the limit is refused only to addresses that have themselves failed against it in the window
+// (KEYS[3] exists). 'reserve' checks and, when under the limits, counts one failure atomically, so two
+// instances checking at the same moment cannot both pass the last free attempt; 'check' only refuses
+// (a bearer token about to be verified); 'count' only counts (a refused bearer token, after the fact).
+// KEYS: address, username, pair. ARGV: limit, window ms, '1' when a username is known, the mode.
+// Returns {1, 0} when allowed (and counted, unless 'check'), {0, ms left in the refusing window} when refused.
+const LIMIT = `
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local withUser = ARGV[3] == '1'
-local byAddress = tonumber(redis.call('GET', KEYS[1]) or '0')
-if byAddress >= limit then return {0, redis.call('PTTL', KEYS[1])} end
-if withUser then
-  local byUser = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if byUser >= limit and redis.call('EXISTS', KEYS[3]) == 1 then return {0, redis.call('PTTL', KEYS[2])} end
+local mode = ARGV[4]
+if mode ~= 'count' then
+  local byAddress = tonumber(redis.call('GET', KEYS[1]) or '0')
+  if byAddress >= limit then return {0, redis.call('PTTL', KEYS[1])} end
+  if withUser then
+    local byUser = tonumber(redis.call('GET', KEYS[2]) or '0')
+    if byUser >= limit and redis.call('EXISTS', KEYS[3]) == 1 then return {0, redis.call('PTTL', KEYS[2])} end
+  end
 end
-local function add(key)
-  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, window) end
-end
-add(KEYS[1])
-if withUser then
-  add(KEYS[2])
-  add(KEYS[3])
+if mode ~= 'check' then
+  local function add(key)
+    if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, window) end
+  end
+  add(KEYS[1])
+  if withUser then
+    add(KEYS[2])
+    add(KEYS[3])
+  end
 end
 return {1, 0}
 `;
@@ -50,38 +57,11 @@ end
 return 1
 `;
 
-// Only the refusal of RESERVE, counting nothing. Same KEYS and ARGV (the window is unused).
-const CHECK = `
-local limit = tonumber(ARGV[1])
-local withUser = ARGV[3] == '1'
-local byAddress = tonumber(redis.call('GET', KEYS[1]) or '0')
-if byAddress >= limit then return {0, redis.call('PTTL', KEYS[1])} end
-if withUser then
-  local byUser = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if byUser >= limit and redis.call('EXISTS', KEYS[3]) == 1 then return {0, redis.call('PTTL', KEYS[2])} end
-end
-return {1, 0}
-`;
-
-// Only the count of RESERVE, refusing nothing. KEYS as RESERVE. ARGV: window ms, '1' when a username is known.
-const COUNT = `
-local window = tonumber(ARGV[1])
-local withUser = ARGV[2] == '1'
-local function add(key)
-  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, window) end
-end
-add(KEYS[1])
-if withUser then
-  add(KEYS[2])
-  add(KEYS[3])
-end
-return 1
-`;
+/** What one run of the LIMIT script does: check and count atomically, only check, or only count. */
+type LimitMode = 'reserve' | 'check' | 'count';
 
 interface LimiterCommands {
-  pixyproxyLoginCheck(addressKey: string, userKey: string, pairKey: string, limit: number, windowMs: number, withUser: '0' | '1'): Promise<[number, number]>;
-  pixyproxyLoginCount(addressKey: string, userKey: string, pairKey: string, windowMs: number, withUser: '0' | '1'): Promise<number>;
-  pixyproxyLoginReserve(addressKey: string, userKey: string, pairKey: string, limit: number, windowMs: number, withUser: '0' | '1'): Promise<[number, number]>;
+  pixyproxyLoginLimit(addressKey: string, userKey: string, pairKey: string, limit: number, windowMs: number, withUser: '0' | '1', mode: LimitMode): Promise<[number, number]>;
   pixyproxyLoginRelease(addressKey: string, userKey: string, pairKey: string): Promise<number>;
 }
 
@@ -99,17 +79,15 @@ export class RedisLoginLimiter implements LoginLimiter {
 
   constructor(redis: Redis, options: RedisLoginLimiterOptions) {
     const commands = redis as Redis & Partial<LimiterCommands>;
-    if (commands.pixyproxyLoginReserve === undefined) redis.defineCommand('pixyproxyLoginReserve', { numberOfKeys: 3, lua: RESERVE });
+    if (commands.pixyproxyLoginLimit === undefined) redis.defineCommand('pixyproxyLoginLimit', { numberOfKeys: 3, lua: LIMIT });
     if (commands.pixyproxyLoginRelease === undefined) redis.defineCommand('pixyproxyLoginRelease', { numberOfKeys: 3, lua: RELEASE });
-    if (commands.pixyproxyLoginCheck === undefined) redis.defineCommand('pixyproxyLoginCheck', { numberOfKeys: 3, lua: CHECK });
-    if (commands.pixyproxyLoginCount === undefined) redis.defineCommand('pixyproxyLoginCount', { numberOfKeys: 3, lua: COUNT });
     this.#redis = redis as Redis & LimiterCommands;
     this.#options = options;
   }
 
   /** @throws TooManyRequestsError (429 + Retry-After); SharedStateUnavailableError when Redis cannot be reached. */
   async reserve(address: string, username: string | undefined): Promise<void> {
-    await this.#reserve(this.#keys(address, username ?? ''), username !== undefined);
+    await this.#limit('reserve', address, username);
   }
 
   /**
@@ -128,32 +106,22 @@ export class RedisLoginLimiter implements LoginLimiter {
 
   /** Refuses as reserve() does, counting nothing (bearer tokens). @throws TooManyRequestsError; SharedStateUnavailableError */
   async check(address: string, username: string | undefined): Promise<void> {
-    const keys = this.#keys(address, username ?? '');
-    const { limit, windowMs } = this.#options;
-    const withUser = username !== undefined ? '1' : '0';
-    const [allowed, msLeft] = await onSharedState(() => this.#redis.pixyproxyLoginCheck(keys.address, keys.user, keys.pair, limit, windowMs, withUser));
-    if (allowed !== 1) throw this.#refusal(msLeft);
+    await this.#limit('check', address, username);
   }
 
   /** Counts one failure after the fact (a refused bearer token). @throws SharedStateUnavailableError */
   async recordFailure(address: string, username: string | undefined): Promise<void> {
+    await this.#limit('count', address, username);
+  }
+
+  async #limit(mode: LimitMode, address: string, username: string | undefined): Promise<void> {
     const keys = this.#keys(address, username ?? '');
-    const withUser = username !== undefined ? '1' : '0';
-    await onSharedState(() => this.#redis.pixyproxyLoginCount(keys.address, keys.user, keys.pair, this.#options.windowMs, withUser));
-  }
-
-  #refusal(msLeft: number): TooManyRequestsError {
-    return new TooManyRequestsError('Too many failed login attempts; try again later', {
-      retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)),
-    });
-  }
-
-  async #reserve(keys: LoginKeys, withUser: boolean): Promise<void> {
     const { limit, windowMs } = this.#options;
-    const [counted, msLeft] = await onSharedState(() =>
-      this.#redis.pixyproxyLoginReserve(keys.address, keys.user, keys.pair, limit, windowMs, withUser ? '1' : '0'),
+    const withUser = username !== undefined ? '1' : '0';
+    const [allowed, msLeft] = await onSharedState(() =>
+      this.#redis.pixyproxyLoginLimit(keys.address, keys.user, keys.pair, limit, windowMs, withUser, mode),
     );
-    if (counted === 1) return;
+    if (allowed === 1) return;
     throw new TooManyRequestsError('Too many failed login attempts; try again later', {
       retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)),
     });

@@ -1,3 +1,4 @@
+import { ConcurrencyGate } from '../../core/concurrency-gate.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, ServiceUnavailableError } from '../../core/errors.js';
 import type { GeneratedImage, GenerationRequest, ImageGenerator } from './image-generator.js';
 
@@ -7,9 +8,6 @@ export interface GenerationLimits {
   /** Requests allowed to wait for a slot (GENERATION_QUEUE); beyond it, 503. */
   queue: number;
 }
-
-/** Starts a waiting generation in the slot just handed to it. */
-type Waiter = () => void;
 
 const MAX_RETRY_AFTER_SECONDS = 300;
 /** Weight of the newest duration in the running average behind Retry-After. */
@@ -22,15 +20,13 @@ const SMOOTHING = 0.3;
  */
 export class GenerationLimiter implements ImageGenerator {
   readonly #inner: ImageGenerator;
-  readonly #limits: GenerationLimits;
+  readonly #gate: ConcurrencyGate;
   readonly #now: () => number;
-  readonly #waiting: Waiter[] = [];
-  #active = 0;
   #averageMs: number | undefined;
 
   constructor(inner: ImageGenerator, limits: GenerationLimits, now: () => number = Date.now) {
     this.#inner = inner;
-    this.#limits = limits;
+    this.#gate = new ConcurrencyGate(limits);
     this.#now = now;
   }
 
@@ -40,47 +36,30 @@ export class GenerationLimiter implements ImageGenerator {
 
   /** Generations running now. */
   get active(): number {
-    return this.#active;
+    return this.#gate.active;
   }
 
   /** Requests waiting for a slot. */
   get queued(): number {
-    return this.#waiting.length;
+    return this.#gate.queued;
   }
 
   async generate(prompt: string, request?: GenerationRequest): Promise<GeneratedImage> {
-    await this.#acquire();
+    // A waiter leaves the queue only when a slot is handed to it: a client hanging up does not
+    // cancel a paid generation, and shutdown lets queued creates finish (docs/ARCHITECTURE.md).
+    await this.#gate.acquire(
+      () =>
+        new ServiceUnavailableError('Too many images are being generated right now; try again shortly', {
+          retryAfterSeconds: this.#retryAfterSeconds(),
+        }),
+    );
     const started = this.#now();
     try {
       return await this.#inner.generate(prompt, request);
     } finally {
       this.#record(this.#now() - started);
-      this.#release();
+      this.#gate.release();
     }
-  }
-
-  #acquire(): Promise<void> {
-    if (this.#active < this.#limits.concurrency) {
-      this.#active += 1;
-      return Promise.resolve();
-    }
-    if (this.#waiting.length >= this.#limits.queue) {
-      return Promise.reject(
-        new ServiceUnavailableError('Too many images are being generated right now; try again shortly', {
-          retryAfterSeconds: this.#retryAfterSeconds(),
-        }),
-      );
-    }
-    // A waiter leaves the queue only when a slot is handed to it: a client hanging up does not
-    // cancel a paid generation, and shutdown lets queued creates finish (docs/ARCHITECTURE.md).
-    return new Promise<void>((resolve) => this.#waiting.push(resolve));
-  }
-
-  /** Hands the slot straight to the oldest waiter, so a newcomer cannot overtake the queue. */
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#active -= 1;
   }
 
   #record(durationMs: number): void {

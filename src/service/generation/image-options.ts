@@ -1,4 +1,6 @@
 import { DataValidationError, type FieldError } from '../../core/errors.js';
+import type { GenerationOptions, ModelOptions } from '../../core/models/generation-options.js';
+import { PROMPT_MAX_LENGTH } from '../../core/models/image.js';
 
 /**
  * The Images API's generation options, per model family, as data, and the one validator that checks a
@@ -50,6 +52,12 @@ export interface FamilyRules {
   sizeProblem: (size: string) => string | undefined;
   /** Sizes the family offers, for the docs and the worst-case cost; undefined for "any WxH within limits". */
   sizes?: readonly string[];
+  /**
+   * For a family without fixed `sizes`: common sizes within its limits to offer as choices
+   * (`GET /image/options`), and the limits in words. Any other size the limits allow is taken too.
+   */
+  commonSizes?: readonly string[];
+  sizeRule?: string;
   quality?: readonly Quality[];
   background?: readonly Background[];
   outputFormat?: readonly OutputFormat[];
@@ -116,6 +124,8 @@ export const FAMILY_RULES: ReadonlyArray<{ matches: (model: string) => boolean; 
       name: 'local',
       maxPromptLength: 4000,
       sizeProblem: localSizeProblem,
+      commonSizes: ['256x256', '512x512', '768x768', '1024x1024', '1024x768', '768x1024'],
+      sizeRule: `any WIDTHxHEIGHT with both sides from ${LOCAL_SIZE_LIMITS.minSide} to ${LOCAL_SIZE_LIMITS.maxSide}`,
       outputFormat: ['png', 'jpeg', 'webp'],
       compression: true,
       defaultFormat: 'png',
@@ -152,6 +162,9 @@ export const FAMILY_RULES: ReadonlyArray<{ matches: (model: string) => boolean; 
       name: 'gpt-image-2',
       ...GPT_COMMON,
       sizeProblem: gptImage2SizeProblem,
+      // The standard GPT image sizes, then larger ones (above 2560x1440 the SDK docs call experimental).
+      commonSizes: ['auto', '1024x1024', '1536x1024', '1024x1536', '2048x2048', '2048x1152', '3840x2160', '2160x3840'],
+      sizeRule: 'auto, or any WIDTHxHEIGHT with both sides divisible by 16, an aspect ratio from 1:3 to 3:1, at most 3840x2160',
       // gpt-image-2 refuses transparent backgrounds (SDK docs of `background`).
       background: ['opaque', 'auto'],
     },
@@ -248,4 +261,48 @@ export function resolveImageOptions(input: ImageOptionsInput, prompt: string, po
 /** The format the bytes come in for these options: the requested one, else the family's default. */
 export function outputFormatOf(options: ImageOptions): OutputFormat {
   return options.output_format ?? familyRulesOf(options.model)?.defaultFormat ?? 'png';
+}
+
+function modelOptionsOf(model: string, rules: FamilyRules, defaultSize: string | undefined): ModelOptions {
+  const sizes = rules.sizes ?? rules.commonSizes ?? [];
+  const choice = <T extends string>(values: readonly T[] | undefined, fallback: T | null = null) => ({
+    values: [...(values ?? [])],
+    default: values === undefined ? null : fallback,
+  });
+  return {
+    model,
+    // POST /image's schema takes at most PROMPT_MAX_LENGTH whatever the model would: never promise more.
+    max_prompt_length: Math.min(rules.maxPromptLength, PROMPT_MAX_LENGTH),
+    size: {
+      // The configured size first when it is not among the common ones, so it can be chosen back.
+      values: defaultSize === undefined || sizes.includes(defaultSize) ? [...sizes] : [defaultSize, ...sizes],
+      default: defaultSize ?? null,
+      rule: rules.sizes === undefined ? (rules.sizeRule ?? null) : null,
+    },
+    quality: choice(rules.quality),
+    background: choice(rules.background),
+    // pixyproxy asks for the family's default format when the client names none.
+    output_format: choice(rules.outputFormat, rules.defaultFormat),
+    moderation: choice(rules.moderation),
+    style: choice(rules.style),
+    output_compression: rules.compression,
+  };
+}
+
+/**
+ * What `GET /image/options` answers: every model the policy lets a create name, the default first,
+ * each with the values its family takes, so a client offers only what `resolveImageOptions` accepts.
+ * Defaults are stated only where pixyproxy decides them (the model, the configured size, the format
+ * it asks for); null leaves the choice to the provider. Source: docs/API.md, "GET /image/options".
+ * @param defaultSize WIDTHxHEIGHT a create of the default model gets without `size` (IMAGE_SIZE, or
+ *   the local generator's own); undefined when the provider decides.
+ */
+export function describeImageOptions(policy: ModelPolicy, defaultSize: string | undefined): GenerationOptions {
+  const ordered = [policy.defaultModel, ...policy.allowedModels.filter((model) => model !== policy.defaultModel)];
+  const models = ordered.flatMap((model) => {
+    const rules = familyRulesOf(model);
+    // A model without rules is refused by resolveImageOptions (and by start-up's price check): never offered.
+    return rules === undefined ? [] : [modelOptionsOf(model, rules, model === policy.defaultModel ? defaultSize : undefined)];
+  });
+  return { default_model: policy.defaultModel, models };
 }

@@ -7,10 +7,11 @@
 export type { GeneratedImage, GenerationRequest, ImageGenerator } from './image-generator.js';
 export { createGenerator } from './create-generator.js';
 export { GenerationLimiter, type GenerationLimits } from './generation-limiter.js';
-export { LocalImageGenerator, type LocalGeneratorOptions } from './local-generator.js';
+export { LOCAL_DEFAULT_SIZE, LocalImageGenerator, type LocalGeneratorOptions } from './local-generator.js';
 export { MalformedPngError, readPngDimensions } from './png-structure.js';
 export {
   FAMILY_RULES,
+  describeImageOptions,
   familyRulesOf,
   outputFormatOf,
   parseSize,

@@ -14,7 +14,11 @@ function pngjs(): typeof import('pngjs') {
   return createRequire(import.meta.url)('pngjs') as typeof import('pngjs');
 }
 
+/** The size the local generator renders when neither IMAGE_SIZE nor the request names one, in pixels. */
+export const LOCAL_DEFAULT_SIZE = { width: 512, height: 512 } as const;
+
 export interface LocalGeneratorOptions {
+  /** Pixels; default LOCAL_DEFAULT_SIZE. */
   width?: number;
   height?: number;
 }
@@ -62,8 +66,8 @@ export class LocalImageGenerator implements ImageGenerator {
   #png: PNG | undefined;
 
   constructor(options: LocalGeneratorOptions = {}) {
-    this.#width = options.width ?? 512;
-    this.#height = options.height ?? 512;
+    this.#width = options.width ?? LOCAL_DEFAULT_SIZE.width;
+    this.#height = options.height ?? LOCAL_DEFAULT_SIZE.height;
   }
 
   async generate(prompt: string, request: GenerationRequest = {}): Promise<GeneratedImage> {

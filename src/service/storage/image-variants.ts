@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { ConcurrencyGate } from '../../core/concurrency-gate.js';
 import { InternalServerError, ServiceUnavailableError } from '../../core/errors.js';
 import type { ObjectLocation } from '../../core/models/image.js';
 import type { ByteRange } from './image-store.js';
@@ -74,15 +75,13 @@ const RETRY_AFTER_SECONDS = 2;
 export class ImageVariants {
   readonly #storage: ImageStorage;
   readonly #resizer: ImageResizer;
-  readonly #limits: VariantLimits;
+  readonly #gate: ConcurrencyGate;
   readonly #inFlight = new Map<string, Promise<Uint8Array>>();
-  readonly #waiting: (() => void)[] = [];
-  #active = 0;
 
   constructor(storage: ImageStorage, resizer: ImageResizer, limits: VariantLimits) {
     this.#storage = storage;
     this.#resizer = resizer;
-    this.#limits = limits;
+    this.#gate = new ConcurrencyGate(limits);
   }
 
   /** Every location a variant of the original at `location` can have, for deleting an image with its variants. */
@@ -136,7 +135,9 @@ export class ImageVariants {
   }
 
   async #make(source: VariantSource, key: string, width: ThumbnailWidth, mediaType: VariantMediaType): Promise<Uint8Array> {
-    await this.#acquire();
+    await this.#gate.acquire(
+      () => new ServiceUnavailableError('Too many thumbnails are being made right now; try again shortly', { retryAfterSeconds: RETRY_AFTER_SECONDS }),
+    );
     try {
       const original = await this.#readOriginal(source);
       let bytes: Uint8Array;
@@ -151,7 +152,7 @@ export class ImageVariants {
       await this.#storage.storeFor(source.object_store).put(key, bytes);
       return bytes;
     } finally {
-      this.#release();
+      this.#gate.release();
     }
   }
 
@@ -161,26 +162,6 @@ export class ImageVariants {
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
-  }
-
-  #acquire(): Promise<void> {
-    if (this.#active < this.#limits.concurrency) {
-      this.#active += 1;
-      return Promise.resolve();
-    }
-    if (this.#waiting.length >= this.#limits.queue) {
-      return Promise.reject(
-        new ServiceUnavailableError('Too many thumbnails are being made right now; try again shortly', { retryAfterSeconds: RETRY_AFTER_SECONDS }),
-      );
-    }
-    // The slot is handed over by #release, so #active stays counted while it changes hands.
-    return new Promise<void>((resolve) => this.#waiting.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#active -= 1;
   }
 }
 

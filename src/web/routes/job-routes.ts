@@ -8,8 +8,7 @@ import type { GenerationJob } from '../../service/generation/index.js';
 import type { ImageCreationService } from '../../service/images/index.js';
 import { authenticateRequest } from '../authentication.js';
 import { problemFor } from '../problem.js';
-import { authResponses } from './private-image-routes.js';
-import { problem, problemResponses } from './route-schemas.js';
+import { authResponses, problem, problemResponses } from './route-schemas.js';
 
 export interface JobRoutesOptions {
   creation: ImageCreationService;

@@ -12,7 +12,7 @@ import {
 import { authenticateRequest } from '../authentication.js';
 import type { CreateRateLimit } from '../create-rate-limit.js';
 import { JOB_POLL_SECONDS, jobBody } from './job-routes.js';
-import { GuidParams, problem, problemResponses } from './route-schemas.js';
+import { authResponses, GuidParams, problem, problemResponses } from './route-schemas.js';
 
 export interface PrivateRoutesOptions {
   images: PrivateImageService;
@@ -21,10 +21,6 @@ export interface PrivateRoutesOptions {
   /** CREATE_RATE_LIMIT, the per-user budget shared with POST /v1/images/generations. */
   createRateLimit: CreateRateLimit;
 }
-
-export const authResponses = {
-  401: problem('Missing or wrong HTTP Basic credentials, or an unknown, expired or revoked API key (with `WWW-Authenticate`)'),
-};
 
 const bodyResponses = {
   413: problem('The body is over 64 KiB'),

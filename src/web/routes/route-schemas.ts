@@ -11,3 +11,8 @@ export const problemResponses = {
   500: problem('Unexpected server fault'),
   503: problem('The database is unavailable; retry after `Retry-After` seconds'),
 };
+
+/** The 401 of every route behind the authentication hook (HTTP Basic or an API key as a Bearer token). */
+export const authResponses = {
+  401: problem('Missing or wrong HTTP Basic credentials, or an unknown, expired or revoked API key (with `WWW-Authenticate`)'),
+};

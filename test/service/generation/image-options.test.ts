@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataValidationError } from '../../../src/core/errors.js';
-import { resolveImageOptions, type ImageOptionsInput, type ModelPolicy } from '../../../src/service/generation/image-options.js';
+import { describeImageOptions, resolveImageOptions, type ImageOptionsInput, type ModelPolicy } from '../../../src/service/generation/image-options.js';
 
 const policy: ModelPolicy = {
   defaultModel: 'gpt-image-1',
@@ -76,5 +76,50 @@ describe('resolveImageOptions', () => {
     } catch (error) {
       expect((error as DataValidationError).errors?.[0]?.path).toBe('/body/options/size');
     }
+  });
+});
+
+describe('describeImageOptions', () => {
+  const described = describeImageOptions(policy, '1536x1024');
+  const options = ['size', 'quality', 'background', 'output_format', 'moderation', 'style'] as const;
+
+  it('lists every allowed model, the default first, and gives the configured size to the default model only', () => {
+    expect(described.default_model).toBe('gpt-image-1');
+    expect(described.models.map((model) => model.model)).toEqual(policy.allowedModels);
+    expect(described.models[0]!.size.default).toBe('1536x1024');
+    expect(described.models.slice(1).map((model) => model.size.default)).toEqual([null, null, null, null, null]);
+  });
+
+  it('offers only values resolveImageOptions accepts for that model', () => {
+    for (const model of described.models) {
+      for (const option of options) {
+        for (const value of model[option].values) {
+          const input = { model: model.model, [option]: value } as ImageOptionsInput;
+          expect(() => resolveImageOptions(input, 'a lighthouse', policy), `${model.model} ${option}=${value}`).not.toThrow();
+        }
+      }
+    }
+  });
+
+  it('offers nothing for an option the family lacks, and resolveImageOptions refuses it', () => {
+    const dallE3 = described.models.find((model) => model.model === 'dall-e-3')!;
+    expect(dallE3.output_format).toEqual({ values: [], default: null });
+    expect(dallE3.style.values).toEqual(['vivid', 'natural']);
+    expect(refusal({ model: 'dall-e-3', output_format: 'png' }).map((e) => e.path)).toEqual(['/body/output_format']);
+  });
+
+  it('states the size rule of families that take any size within limits, and offers common sizes inside it', () => {
+    const byName = Object.fromEntries(described.models.map((model) => [model.model, model]));
+    expect(byName['dall-e-3']!.size).toEqual({ values: ['1024x1024', '1792x1024', '1024x1792'], default: null, rule: null });
+    expect(byName['gpt-image-2']!.size.rule).toMatch(/divisible by 16/);
+    expect(byName['local']!.size.rule).toBe('any WIDTHxHEIGHT with both sides from 16 to 2048');
+    expect(byName['local']!.size.values).toContain('512x512');
+  });
+
+  it('offers a configured size outside the common ones first, so it can be chosen back', () => {
+    const local = describeImageOptions({ defaultModel: 'local', allowedModels: ['local'] }, '384x256');
+    expect(local.models[0]!.size.values[0]).toBe('384x256');
+    expect(local.models[0]!.size.default).toBe('384x256');
+    expect(local.models[0]!.output_format).toEqual({ values: ['png', 'jpeg', 'webp'], default: 'png' });
   });
 });

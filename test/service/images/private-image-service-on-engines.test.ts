@@ -1,36 +1,31 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { ConstraintViolationError } from '../../../src/core/errors.js';
 import type { User } from '../../../src/core/models/user.js';
 import { SqlImageRepository, type ImageRepository } from '../../../src/data/image-repository.js';
-import { migrate } from '../../../src/data/migrator.js';
 import { LocalImageGenerator } from '../../../src/service/generation/index.js';
 import { createImageCommand, PrivateImageService } from '../../../src/service/images/index.js';
 import { FileImageStore, ImageStorage } from '../../../src/service/storage/index.js';
-import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../../support/engines.js';
+import { describeEachEngine, useMigratedDatabase } from '../../support/engines.js';
 import { makeImageInput, PNG_SIGNATURE } from '../../support/factories.js';
 
 const alice: User = { username: 'alice', is_admin: false, created_at: '2026-01-01T00:00:00.000Z' };
 const generator = new LocalImageGenerator({ width: 16, height: 16 });
 
 describeEachEngine((engine) => {
-  let e: EngineDatabase;
+  const e = useMigratedDatabase(engine);
   let repo: SqlImageRepository;
   let imageDir: string;
 
-  beforeAll(async () => {
-    e = await engine.open();
-    await migrate(e.db);
+  beforeAll(() => {
     repo = new SqlImageRepository(e.db);
   });
   beforeEach(async () => {
-    await deleteAllRows(e.db);
     imageDir = await mkdtemp(join(tmpdir(), 'pixyproxy-images-'));
   });
   afterEach(() => rm(imageDir, { recursive: true, force: true }));
-  afterAll(() => e.close());
 
   const service = (images: ImageRepository = repo) =>
     new PrivateImageService({ images, storage: new ImageStorage([new FileImageStore(imageDir)], 'file'), generator });

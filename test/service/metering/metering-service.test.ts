@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { QuotaExceededError } from '../../../src/core/errors.js';
-import { migrate } from '../../../src/data/migrator.js';
 import { SqlUsageRepository } from '../../../src/data/usage-repository.js';
 import { SqlUserRepository } from '../../../src/data/user-repository.js';
 import { resolveImageOptions } from '../../../src/service/generation/image-options.js';
 import { parseUsd, shippedPriceTable } from '../../../src/service/generation/price-table.js';
 import { MeteringService } from '../../../src/service/metering/index.js';
-import { deleteAllRows, describeEachEngine, type EngineDatabase } from '../../support/engines.js';
+import { describeEachEngine, useMigratedDatabase } from '../../support/engines.js';
 
 const policy = { defaultModel: 'gpt-image-1', allowedModels: ['gpt-image-1', 'dall-e-3', 'dall-e-2'] };
 const PROMPT = 'a cat';
@@ -14,25 +13,21 @@ const PROMPT = 'a cat';
 const NOW = new Date('2026-03-15T10:00:00.000Z');
 
 describeEachEngine((engine) => {
-  let e: EngineDatabase;
+  const e = useMigratedDatabase(engine);
   let metering: MeteringService;
   let clock: Date;
   let sequence = 0;
 
-  beforeAll(async () => {
-    e = await engine.open();
-    await migrate(e.db);
+  beforeAll(() => {
     metering = new MeteringService({ usage: new SqlUsageRepository(e.db), prices: shippedPriceTable(), reservationTtlMs: 600_000, now: () => clock });
   });
   beforeEach(async () => {
     clock = NOW;
-    await deleteAllRows(e.db);
     const users = new SqlUserRepository(e.db);
     for (const username of ['bob', 'carol']) {
       await users.insert({ username, passwordHash: 'x', isAdmin: false, createdAt: NOW.toISOString() });
     }
   });
-  afterAll(() => e.close());
 
   /** One whole create as the image service runs it: reserve, then settle at the given cost. */
   async function createAs(username: string, model = 'dall-e-2', size = '256x256') {

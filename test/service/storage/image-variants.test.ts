@@ -8,28 +8,10 @@ import {
   ImageVariants,
   type ImageStore,
   SharpResizer,
-  type ImageResizer,
-  type ResizeRequest,
   type VariantSource,
 } from '../../../src/service/storage/index.js';
 import { InMemoryImageStore } from '../../support/fakes.js';
-
-/** A resizer that holds every resize until released, and counts them. */
-class GatedResizer implements ImageResizer {
-  readonly calls: ResizeRequest[] = [];
-  #release: () => void = () => undefined;
-  readonly #gate = new Promise<void>((resolve) => (this.#release = resolve));
-
-  async resize(original: Uint8Array, request: ResizeRequest): Promise<Uint8Array> {
-    this.calls.push(request);
-    await this.#gate;
-    return Buffer.concat([Buffer.from(`${request.mediaType}:${request.width}:`), original]);
-  }
-
-  release(): void {
-    this.#release();
-  }
-}
+import { GatedResizer } from '../../support/gated-resizer.js';
 
 async function storedSource(store: InMemoryImageStore, name = 'a'): Promise<VariantSource> {
   const bytes = Buffer.from(`original ${name}`);

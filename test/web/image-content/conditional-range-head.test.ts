@@ -26,13 +26,7 @@ beforeAll(async () => {
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   port = (t.app.server.address() as AddressInfo).port;
   base = `http://127.0.0.1:${port}`;
-  const created = await fetch(`${base}/image`, {
-    method: 'POST',
-    headers: { authorization: auth, 'content-type': 'application/json' },
-    body: JSON.stringify(input),
-  });
-  expect(created.status).toBe(201);
-  guid = ((await created.json()) as { guid: string }).guid;
+  guid = (await t.createImage(auth, input)).guid;
   const full = await fetch(`${base}/image/${guid}/content`);
   bytes = Buffer.from(await full.arrayBuffer());
   etag = full.headers.get('etag')!;

@@ -44,13 +44,7 @@ describeS3('content with IMAGE_STORE=s3', () => {
     auth = await t.addUser();
     base = await listen(t);
     const input = makeImageInput();
-    const created = await fetch(`${base}/image`, {
-      method: 'POST',
-      headers: { authorization: auth, 'content-type': 'application/json' },
-      body: JSON.stringify(input),
-    });
-    expect(created.status).toBe(201);
-    guid = ((await created.json()) as { guid: string }).guid;
+    guid = (await t.createImage(auth, input)).guid;
     bytes = (await new NoiseImageGenerator(ONE_MIB_SIDE).generate(input.prompt)).bytes;
   });
   afterAll(async () => {
