@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SEARCH_COMMON_TERM, SEARCH_RARE_TERM } from '../scripts/fill-images.js';
 import { loadConfig } from '../src/core/config.js';
-import { S3ImageStore } from '../src/service/storage/index.js';
+import { S3ImageStore } from '../src/service/storage/s3/s3-image-store.js';
 import { adminClient, createTestBucket, findSwiftS3Script, startSwiftS3, stopSwiftS3, type ObjectStoreServer, type TestBucket } from '../test/support/object-store.js';
 import { BENCH_ADMIN_PASSWORD, prepareData, type BenchContent, type BenchData } from './bench-data.js';
 import { buildServer, cpuSeconds, startBaseline, startPixyproxy, type ChildServer } from './child-server.js';

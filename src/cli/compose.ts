@@ -27,7 +27,6 @@ import {
 } from '../service/access/index.js';
 import {
   assertPriced,
-  BullMqJobQueue,
   createGenerator,
   END_USER_ID_SECRET_FILE,
   EndUserIds,
@@ -37,6 +36,7 @@ import {
   LOCAL_DEFAULT_SIZE,
   loadOrCreateEndUserSecret,
   loadPriceTable,
+  openBullMqJobQueue,
   type GenerationJobQueue,
   type ImageGenerator,
   type ModelPolicy,
@@ -49,7 +49,7 @@ import {
   ImageStorage,
   ImageVariants,
   OrphanSweeper,
-  S3ImageStore,
+  openS3ImageStore,
   SharpResizer,
   StorageMigration,
   sweepGraceMs,
@@ -143,7 +143,7 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
     const migration = await migrate(db);
     const images = new SqlImageRepository(db);
     const idempotencyKeys = new SqlIdempotencyKeyRepository(db);
-    const storage = openStorage(config);
+    const storage = await openStorage(config);
     const store = storage.storeFor(config.storage.kind);
     // Every generator, the local one included, runs behind the same concurrency cap and queue.
     const generator = new GenerationLimiter(overrides.generator ?? (await createGenerator(config, log)), {
@@ -205,7 +205,7 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
     const runsJobs = role === 'worker' || (role === 'server' && config.generationWorker);
     let jobs: GenerationJobQueue;
     if (redisConfig !== undefined) {
-      jobs = await BullMqJobQueue.open({
+      jobs = await openBullMqJobQueue({
         connect: (kind) => openRedis(redisConfig, kind),
         keyPrefix: redisConfig.keyPrefix,
         concurrency: config.generationConcurrency,
@@ -264,10 +264,10 @@ export async function openContext(config: Config, log: ServiceLogger, overrides:
  * The stores this process can reach: the file store always (rows written before IMAGE_STORE=s3 stay
  * readable), the S3 bucket whenever S3_BUCKET is set. Credentials come from the AWS SDK's default chain.
  */
-function openStorage(config: Config): ImageStorage {
+async function openStorage(config: Config): Promise<ImageStorage> {
   const stores: ImageStore[] = [new FileImageStore(config.imageDir)];
   if (config.storage.s3 !== undefined) {
-    stores.push(new S3ImageStore({ ...config.storage.s3, timeoutMs: config.storage.timeoutMs }));
+    stores.push(await openS3ImageStore({ ...config.storage.s3, timeoutMs: config.storage.timeoutMs }));
   }
   return new ImageStorage(stores, config.storage.kind);
 }

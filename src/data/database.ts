@@ -12,6 +12,12 @@ export interface RunResult {
 /** What both a connection and a transaction can do. All SQL uses named parameters only. */
 export interface Queryable {
   all<T>(sql: string, params?: SqlParams): Promise<T[]>;
+  /**
+   * Like `all`, each row as an array of its values in the SELECT's column order (better-sqlite3's
+   * `raw()`, mysql2's `rowsAsArray`): no object with a key per column is built for a row, which is
+   * most of the cost of reading a listing page of wide rows.
+   */
+  values<T extends readonly unknown[]>(sql: string, params?: SqlParams): Promise<T[]>;
   get<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
   run(sql: string, params?: SqlParams): Promise<RunResult>;
 }

@@ -1,6 +1,15 @@
-import type { ImageStoreKind, NewImage, ObjectLocation, StoredImage } from '../core/models/image.js';
+import type { ContentInfo, ImageStoreKind, NewImage, ObjectLocation, StoredImage } from '../core/models/image.js';
 import type { Database, Dialect, Queryable, SqlParams, SqlValue } from './database.js';
-import { IMAGE_COLUMNS, rowParamsOf, storedImageFromRow, type ImageRow } from './image-row.js';
+import {
+  CONTENT_INFO_COLUMNS,
+  contentInfoFromRow,
+  IMAGE_COLUMNS,
+  imageIdOf,
+  rowParamsOf,
+  storedImageFromRow,
+  type ContentInfoRow,
+  type ImageRow,
+} from './image-row.js';
 import { toSqlTime } from './sql-time.js';
 
 /** Position in the newest-first listing: the last row of the previous page. */
@@ -60,6 +69,11 @@ export interface ImageRepository {
   /** Writes the row and its tags in one transaction; returns what was written (`updated_at` = `created_at`). */
   insert(image: NewImage): Promise<StoredImage>;
   findByGuid(guid: string): Promise<StoredImage | undefined>;
+  /**
+   * Only what a content request needs of the image (8 of its 19 columns): the same answer as
+   * findByGuid for those fields, read on every GET/HEAD of the bytes and every 304.
+   */
+  findContentInfo(guid: string): Promise<ContentInfo | undefined>;
   listPage(query: ListPageQuery): Promise<ListPageResult>;
   /** Replaces the tag set; undefined when no image has this guid. */
   updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<StoredImage | undefined>;
@@ -291,8 +305,13 @@ export class SqlImageRepository implements ImageRepository {
   }
 
   async findByGuid(guid: string): Promise<StoredImage | undefined> {
-    const row = await this.db.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
+    const [row] = await this.db.values<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
     return row === undefined ? undefined : storedImageFromRow(row);
+  }
+
+  async findContentInfo(guid: string): Promise<ContentInfo | undefined> {
+    const [row] = await this.db.values<ContentInfoRow>(`SELECT ${CONTENT_INFO_COLUMNS} FROM image WHERE guid = :guid`, { guid });
+    return row === undefined ? undefined : contentInfoFromRow(row);
   }
 
   async listPage(query: ListPageQuery): Promise<ListPageResult> {
@@ -305,7 +324,7 @@ export class SqlImageRepository implements ImageRepository {
       // not a page, a window ten times larger is tried before the index. A window with no match at
       // all points to a rare word, which the index answers quickly.
       for (const windowRows of [SEARCH_WINDOW_ROWS, SEARCH_WINDOW_ROWS * 10]) {
-        const recent = await this.db.all<ImageRow>(mysqlWindowSql(query, windowRows), mysqlWindowParams(query));
+        const recent = await this.db.values<ImageRow>(mysqlWindowSql(query, windowRows), mysqlWindowParams(query));
         if (recent.length > query.limit) rows = recent;
         if (rows !== undefined || recent.length === 0) break;
       }
@@ -313,11 +332,11 @@ export class SqlImageRepository implements ImageRepository {
       plan = await this.#searchPlan(params);
       if (plan === 'listing-first') {
         // Many matches: the newest rows usually hold a page of them; check those first.
-        const recent = await this.db.all<ImageRow>(sqliteWindowSql(query), params);
+        const recent = await this.db.values<ImageRow>(sqliteWindowSql(query), params);
         if (recent.length > query.limit) rows = recent;
       }
     }
-    rows ??= await this.db.all<ImageRow>(listingSql(query, this.db.dialect, plan), params);
+    rows ??= await this.db.values<ImageRow>(listingSql(query, this.db.dialect, plan), params);
     const images = rows.slice(0, query.limit).map(storedImageFromRow);
     const last = images.at(-1);
     if (rows.length <= query.limit || last === undefined) return { images };
@@ -336,16 +355,17 @@ export class SqlImageRepository implements ImageRepository {
 
   async updateTags(guid: string, tags: readonly string[], updatedAt: string): Promise<StoredImage | undefined> {
     return this.db.transaction(async (tx) => {
-      const row = await tx.get<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
+      const [row] = await tx.values<ImageRow>(`SELECT ${IMAGE_COLUMNS} FROM image WHERE guid = :guid`, { guid });
       if (row === undefined) return undefined;
+      const id = imageIdOf(row);
       const current = storedImageFromRow(row);
       await tx.run('UPDATE image SET tags = :tags, updated_at = :updatedAt WHERE id = :id', {
         tags: JSON.stringify(tags),
         updatedAt: toSqlTime(updatedAt),
-        id: row.id,
+        id,
       });
-      await tx.run('DELETE FROM image_tag WHERE image_id = :id', { id: row.id });
-      await insertTags(tx, { imageId: row.id, guid, author: current.author, createdAt: toSqlTime(current.created_at) }, tags);
+      await tx.run('DELETE FROM image_tag WHERE image_id = :id', { id });
+      await insertTags(tx, { imageId: id, guid, author: current.author, createdAt: toSqlTime(current.created_at) }, tags);
       return { ...current, tags: [...tags], updated_at: updatedAt };
     });
   }

@@ -141,9 +141,9 @@ export class MysqlDatabase implements Database {
     // `query` (client-side escaping through named placeholders) rather than `execute`: server-side
     // prepared statements reject numbers for LIMIT placeholders on some servers and cost a round trip.
     // The per-query timeout bounds a server that accepted the query and then went silent.
-    const send = async (sql: string, params: SqlParams | undefined): Promise<unknown> => {
+    const send = async (sql: string, params: SqlParams | undefined, rowsAsArray = false): Promise<unknown> => {
       try {
-        const [result] = await connection.query({ sql, values: params ?? {}, timeout: this.#queryTimeoutMs });
+        const [result] = await connection.query({ sql, values: params ?? {}, timeout: this.#queryTimeoutMs, rowsAsArray });
         return result;
       } catch (error) {
         const translated = translate(error);
@@ -154,6 +154,7 @@ export class MysqlDatabase implements Database {
     };
     return {
       all: async <T>(sql: string, params?: SqlParams) => (await send(sql, params)) as T[],
+      values: async <T extends readonly unknown[]>(sql: string, params?: SqlParams) => (await send(sql, params, true)) as T[],
       get: async <T>(sql: string, params?: SqlParams) => ((await send(sql, params)) as T[])[0],
       run: async (sql: string, params?: SqlParams): Promise<RunResult> => {
         const header = (await send(sql, params)) as mysql.ResultSetHeader;
@@ -164,6 +165,10 @@ export class MysqlDatabase implements Database {
 
   all<T>(sql: string, params?: SqlParams): Promise<T[]> {
     return this.#withConnection((tx) => tx.all<T>(sql, params));
+  }
+
+  values<T extends readonly unknown[]>(sql: string, params?: SqlParams): Promise<T[]> {
+    return this.#withConnection((tx) => tx.values<T>(sql, params));
   }
 
   get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {

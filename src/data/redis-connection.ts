@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../core/config.js';
 import { PixyproxyError, SharedStateUnavailableError } from '../core/errors.js';
 
@@ -44,7 +45,11 @@ export function redisOptions(config: RedisConfig, kind: RedisConnectionKind): Re
 
 /** A new, connecting client; the caller owns it and calls quit() (or disconnect()) when done. */
 export function openRedis(config: RedisConfig, kind: RedisConnectionKind): Redis {
-  const client = new Redis(config.url, redisOptions(config, kind));
+  // Required here, not imported at the top: a server without REDIS_URL never loads ioredis, which
+  // is a good part of the start-up time spent compiling modules. ioredis is CommonJS, so the
+  // require is synchronous and openRedis stays so.
+  const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+  const client = new RedisClient(config.url, redisOptions(config, kind));
   // Without a listener ioredis prints every failed reconnect to stderr; the users of the client
   // report what matters (a refused request, a failed job) themselves.
   client.on('error', () => {});

@@ -50,6 +50,8 @@ export class SqliteDatabase implements Database {
   readonly dialect = 'sqlite' as const;
   readonly #db: BetterSqlite3.Database;
   readonly #statements = new Map<string, Statement>();
+  // `raw(true)` is a mode of the statement itself, so array reads get their own prepared copies.
+  readonly #rawStatements = new Map<string, Statement>();
   readonly #transactions = new Mutex();
 
   private constructor(db: BetterSqlite3.Database) {
@@ -80,6 +82,15 @@ export class SqliteDatabase implements Database {
     return statement;
   }
 
+  #rawStatement(sql: string): Statement {
+    let statement = this.#rawStatements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql).raw(true);
+      this.#rawStatements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #sync<T>(fn: () => T): Promise<T> {
     try {
       return Promise.resolve(fn());
@@ -91,6 +102,8 @@ export class SqliteDatabase implements Database {
   // The statements themselves; a transaction's body gets these directly.
   readonly #direct: Queryable = {
     all: <T>(sql: string, params?: SqlParams) => this.#sync(() => this.#statement(sql).all(bindable(params)) as T[]),
+    values: <T extends readonly unknown[]>(sql: string, params?: SqlParams) =>
+      this.#sync(() => this.#rawStatement(sql).all(bindable(params)) as unknown as T[]),
     get: <T>(sql: string, params?: SqlParams) => this.#sync(() => this.#statement(sql).get(bindable(params)) as T | undefined),
     run: (sql: string, params?: SqlParams) =>
       this.#sync(() => {
@@ -107,6 +120,10 @@ export class SqliteDatabase implements Database {
 
   all<T>(sql: string, params?: SqlParams): Promise<T[]> {
     return this.#outside(() => this.#direct.all<T>(sql, params));
+  }
+
+  values<T extends readonly unknown[]>(sql: string, params?: SqlParams): Promise<T[]> {
+    return this.#outside(() => this.#direct.values<T>(sql, params));
   }
 
   get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {

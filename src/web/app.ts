@@ -1,5 +1,4 @@
 import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import { ApiKeyListSchema, ApiKeySchema, CreatedApiKeySchema } from '../core/models/api-key.js';
 import { GenerationOptionsSchema, ModelOptionsSchema, type GenerationOptions } from '../core/models/generation-options.js';
@@ -24,6 +23,7 @@ import { requestLogging } from './request-logging.js';
 import { requestText } from './request-text.js';
 import { clientErrorHandler, protocolRequirements } from './http-parser-errors.js';
 import { SECURITY_HEADERS, securityHeaders } from './security-headers.js';
+import { validatorCompiler } from './validator-compiler.js';
 import { DEFAULT_GALLERY_DIR, galleryPage } from './gallery-page.js';
 import { apiKeyRoutes } from './routes/api-key-routes.js';
 import { generationOptionsRoutes } from './routes/generation-options-routes.js';
@@ -102,8 +102,9 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
   appLog = app.log;
   // TypeBox validates with the same compiled schemas the services use: unknown properties are
   // rejected (Ajv's Fastify defaults drop them) and body values are never coerced, while
-  // querystring and path values are converted from strings.
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // querystring and path values are converted from strings (path parameters that are strings
+  // already are not; see validator-compiler.ts).
+  app.setValidatorCompiler(validatorCompiler);
   // JSON is the only body the API takes; Fastify's built-in text/plain parser would turn a text body
   // into a string that fails validation with 400 instead of the 415 the API promises.
   app.removeContentTypeParser('text/plain');

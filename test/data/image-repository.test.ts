@@ -64,6 +64,15 @@ describeEachEngine((engine) => {
 
   it('returns undefined for an unknown guid', async () => {
     expect(await repo.findByGuid('3f0b6a52-8d5e-4c1e-9d62-0c8f7a3b9e41')).toBeUndefined();
+    expect(await repo.findContentInfo('3f0b6a52-8d5e-4c1e-9d62-0c8f7a3b9e41')).toBeUndefined();
+  });
+
+  it('reads the content info of an image as the same fields findByGuid reads', async () => {
+    const record = makeNewImage({ byte_size: 65536, created_at: '2026-03-04T05:06:07.089Z' });
+    await repo.insert(record);
+    const { guid, filename, content_type, byte_size, sha256, created_at, object_store, object_key } = (await repo.findByGuid(record.guid))!;
+    expect(await repo.findContentInfo(record.guid)).toEqual({ guid, filename, content_type, byte_size, sha256, created_at, object_store, object_key });
+    expect(byte_size).toBe(65536);
   });
 
   it('rejects a duplicate guid with ConstraintViolationError and keeps one row', async () => {

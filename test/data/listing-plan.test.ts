@@ -41,6 +41,11 @@ async function planOf(db: Database, sql: string, params: SqlParams): Promise<Pla
 function recording(db: Database): { db: Database; last: () => { sql: string; params: SqlParams } } {
   let last: { sql: string; params: SqlParams } | undefined;
   const proxy = Object.create(db) as Database;
+  // Listing pages are read as array rows (values()).
+  proxy.values = <T extends readonly unknown[]>(sql: string, params: SqlParams = {}) => {
+    last = { sql, params };
+    return db.values<T>(sql, params);
+  };
   proxy.all = <T>(sql: string, params: SqlParams = {}) => {
     last = { sql, params };
     return db.all<T>(sql, params);

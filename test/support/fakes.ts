@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { ConstraintViolationError } from '../../src/core/errors.js';
 import type { ApiKey } from '../../src/core/models/api-key.js';
-import type { ImageStoreKind, NewImage, ObjectLocation, StoredImage } from '../../src/core/models/image.js';
+import type { ContentInfo, ImageStoreKind, NewImage, ObjectLocation, StoredImage } from '../../src/core/models/image.js';
 import type { User, UserWithSecret } from '../../src/core/models/user.js';
 import type { ApiKeyRepository, ApiKeyWithOwner, NewApiKey } from '../../src/data/api-key-repository.js';
 import type { ImageLocationRow, ImageRepository, ListPageQuery, ListPageResult } from '../../src/data/image-repository.js';
@@ -35,6 +35,13 @@ export class InMemoryImageRepository implements ImageRepository {
   async findByGuid(guid: string): Promise<StoredImage | undefined> {
     const record = this.records.get(guid);
     return record && structuredClone(record);
+  }
+
+  async findContentInfo(guid: string): Promise<ContentInfo | undefined> {
+    const record = this.records.get(guid);
+    if (record === undefined) return undefined;
+    const { filename, content_type, byte_size, sha256, created_at, object_store, object_key } = record;
+    return { guid, filename, content_type, byte_size, sha256, created_at, object_store, object_key };
   }
 
   async listPage(query: ListPageQuery): Promise<ListPageResult> {

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, inject } from 'vitest';
-import { FileImageStore, S3ImageStore, type ImageStore } from '../../src/service/storage/index.js';
+import { FileImageStore, type ImageStore } from '../../src/service/storage/index.js';
+import { S3ImageStore } from '../../src/service/storage/s3/s3-image-store.js';
 import { createTestBucket, type TestBucket } from './object-store.js';
 
 /** A fresh, empty store of one kind. */

@@ -1,5 +1,13 @@
-import sharp from 'sharp';
+import type { Sharp, SharpOptions } from 'sharp';
 import type { OutputFormat } from './image-options.js';
+
+let loading: Promise<(input: Buffer, options: SharpOptions) => Sharp> | undefined;
+
+/** sharp, loaded on the first JPEG or WebP rather than at start-up: it loads libvips, a large native library. */
+function loadSharp() {
+  loading ??= import('sharp').then((module) => module.default);
+  return loading;
+}
 
 /**
  * Encodes raw RGBA pixels as PNG, JPEG or WebP with sharp (libvips). `compression` follows the Images
@@ -14,6 +22,7 @@ export async function encodeRgba(
   format: OutputFormat,
   compression = 100,
 ): Promise<Buffer> {
+  const sharp = await loadSharp();
   const image = sharp(pixels, { raw: { width, height, channels: 4 } });
   const quality = Math.min(100, Math.max(1, Math.round(compression)));
   switch (format) {

@@ -41,7 +41,8 @@ export {
 } from './price-table.js';
 export { detectImage, UnrecognisedImageError, type DetectedImage, type ImageMediaType } from './media-type.js';
 export { EndUserIds, END_USER_ID_SECRET_FILE, loadOrCreateEndUserSecret } from './end-user-id.js';
-export { BullMqJobQueue, GENERATION_QUEUE_NAME, type BullMqJobQueueOptions } from './bullmq-job-queue.js';
+export type { BullMqJobQueue, BullMqJobQueueOptions } from './bullmq-job-queue.js';
+export { openBullMqJobQueue } from './open-bullmq-job-queue.js';
 export {
   JOB_RETENTION_MS,
   type GenerationJob,

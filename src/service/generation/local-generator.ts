@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
-import { PNG } from 'pngjs';
+import { createRequire } from 'node:module';
+import type { PNG } from 'pngjs';
 import type { GeneratedImage, GenerationRequest, ImageGenerator } from './image-generator.js';
 import { encodeRgba } from './image-encoding.js';
 import { parseSize } from './image-options.js';
 import { detectImage } from './media-type.js';
+
+/**
+ * pngjs, required on the first image rather than imported: a server that only reads never loads it
+ * (start-up time goes mostly to loading modules). CommonJS, so the require is synchronous.
+ */
+function pngjs(): typeof import('pngjs') {
+  return createRequire(import.meta.url)('pngjs') as typeof import('pngjs');
+}
 
 /** The size the local generator renders when neither IMAGE_SIZE nor the request names one, in pixels. */
 export const LOCAL_DEFAULT_SIZE = { width: 512, height: 512 } as const;
@@ -69,11 +78,12 @@ export class LocalImageGenerator implements ImageGenerator {
     const format = options?.output_format ?? 'png';
     // One pixel buffer for the configured size, reused: the fill and the PNG encode below never
     // await, so no two calls share it at once. Other sizes get their own.
-    const png = width === this.#width && height === this.#height ? (this.#png ??= new PNG({ width, height, colorType: 2 })) : new PNG({ width, height, colorType: 2 });
+    const { PNG: Png } = pngjs();
+    const png = width === this.#width && height === this.#height ? (this.#png ??= new Png({ width, height, colorType: 2 })) : new Png({ width, height, colorType: 2 });
     paint(png, prompt);
     const bytes =
       format === 'png'
-        ? PNG.sync.write(png, { colorType: 2 })
+        ? Png.sync.write(png, { colorType: 2 })
         : // sharp encodes off the main thread: hand it a copy, the shared buffer may be repainted meanwhile.
           await encodeRgba(Buffer.from(png.data), width, height, format, options?.output_compression);
     const detected = detectImage(bytes);

@@ -1,5 +1,5 @@
 import { RecordNotFoundError } from '../../core/errors.js';
-import type { StoredImage } from '../../core/models/image.js';
+import type { ContentInfo, StoredImage } from '../../core/models/image.js';
 import type { ImageRepository } from '../../data/image-repository.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -24,4 +24,11 @@ export async function findImage(images: Pick<ImageRepository, 'findByGuid'>, gui
   const image = await images.findByGuid(canonicalGuid(guid));
   if (image === undefined) throw imageNotFound(guid);
   return image;
+}
+
+/** What a content request needs of the image a client-given guid names. @throws RecordNotFoundError when there is none. */
+export async function findContentInfo(images: Pick<ImageRepository, 'findContentInfo'>, guid: string): Promise<ContentInfo> {
+  const info = await images.findContentInfo(canonicalGuid(guid));
+  if (info === undefined) throw imageNotFound(guid);
+  return info;
 }

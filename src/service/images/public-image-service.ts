@@ -12,7 +12,7 @@ import {
 import type { ImageRepository } from '../../data/image-repository.js';
 import type { ByteRange, ContentCache, ImageStorage } from '../storage/index.js';
 import { normaliseTags } from './image-commands.js';
-import { findImage } from './image-lookup.js';
+import { findContentInfo, findImage } from './image-lookup.js';
 import { decodeCursor, encodeCursor } from './listing-cursor.js';
 import { parsePromptSearch } from './prompt-search.js';
 
@@ -48,8 +48,7 @@ export class PublicImageService {
 
   /** What GET/HEAD /image/{guid}/content answer from before any byte is read. @throws RecordNotFoundError */
   async getContentInfo(guid: string): Promise<ContentInfo> {
-    const { guid: stored, filename, content_type, byte_size, sha256, created_at, object_store, object_key } = await findImage(this.images, guid);
-    return { guid: stored, filename, content_type, byte_size, sha256, created_at, object_store, object_key };
+    return findContentInfo(this.images, guid);
   }
 
   /**

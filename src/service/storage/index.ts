@@ -6,7 +6,8 @@
 export type { ByteRange, ImageStore, StoredFile, StoredTemporary } from './image-store.js';
 export { ContentCache } from './content-cache.js';
 export { FileImageStore } from './file-image-store.js';
-export { S3ImageStore, type S3ImageStoreOptions } from './s3/s3-image-store.js';
+export type { S3ImageStore, S3ImageStoreOptions } from './s3/s3-image-store.js';
+export { openS3ImageStore } from './s3/open-s3-image-store.js';
 export { ImageStorage } from './image-storage.js';
 export { DEFAULT_SWEEP_GRACE_MS, OrphanSweeper, sweepGraceMs, type OrphanSweeperDeps, type SweepReport } from './orphan-sweeper.js';
 export {

@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ObjectStoreUnavailableError } from '../../../src/core/errors.js';
 import { SqlImageRepository, type ImageRepository } from '../../../src/data/image-repository.js';
 import { migrate } from '../../../src/data/migrator.js';
-import { OrphanSweeper, S3ImageStore, type ImageStore } from '../../../src/service/storage/index.js';
+import { OrphanSweeper, type ImageStore } from '../../../src/service/storage/index.js';
+import { S3ImageStore } from '../../../src/service/storage/s3/s3-image-store.js';
 import { SQLITE, type EngineDatabase } from '../../support/engines.js';
 import { makeNewImage } from '../../support/factories.js';
 import { describeEachStore, describeS3, objectStoreServer, openS3Store, type OpenedStore } from '../../support/image-stores.js';

@@ -10,10 +10,10 @@ import { migrate } from '../../../src/data/migrator.js';
 import {
   FileImageStore,
   ImageStorage,
-  S3ImageStore,
   StorageMigration,
   type MigrationProgress,
 } from '../../../src/service/storage/index.js';
+import { S3ImageStore } from '../../../src/service/storage/s3/s3-image-store.js';
 import { progressReporter } from '../../../src/cli/storage-command.js';
 import { runCli } from '../../support/cli-process.js';
 import { SQLITE, type EngineDatabase } from '../../support/engines.js';

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import type { Sharp, SharpOptions } from 'sharp';
 import { ImageTooLargeError, type ImageResizer, type ResizeRequest } from '../image-resizer.js';
 
 /**
@@ -13,11 +13,25 @@ const ENCODE = {
   jpeg: { quality: 82, mozjpeg: true },
 } as const;
 
+type SharpFactory = (input: Uint8Array, options: SharpOptions) => Sharp;
+
+let loading: Promise<SharpFactory> | undefined;
+
+/**
+ * sharp, loaded on the first thumbnail rather than at start-up: it loads libvips, a large native
+ * library, which a server that never makes a thumbnail does not need.
+ */
+function loadSharp(): Promise<SharpFactory> {
+  loading ??= import('sharp').then((module) => module.default);
+  return loading;
+}
+
 /** Resizes with sharp (libvips). The pixel cap is checked from the header, before decoding. */
 export class SharpResizer implements ImageResizer {
   constructor(private readonly maxInputPixels: number) {}
 
   async resize(original: Uint8Array, request: ResizeRequest): Promise<Uint8Array> {
+    const sharp = await loadSharp();
     // sharp itself refuses inputs over limitInputPixels; reading the header first gives the caller
     // a distinct error instead of a libvips message, and decodes nothing.
     const { width = 0, height = 0 } = await sharp(original, { limitInputPixels: false }).metadata();
