@@ -465,7 +465,8 @@ describe('fuzzing every operation of /openapi.json', () => {
       { seed: SEED + operations.length, numRuns: ODD_RUNS, endOnFailure: true },
     );
     expect(sent).toBeGreaterThanOrEqual(MIN_REQUESTS);
-    // The valid-user share of requests must really reach the create path.
-    expect(statuses.get(201) ?? 0).toBeGreaterThan(50);
+    // The valid-user share of requests must really reach the create path: about one 201 per ten runs
+    // per operation (174 at 1,600, 16 at 200), so a floor of one per 32 scales with FUZZ_RUNS.
+    expect(statuses.get(201) ?? 0).toBeGreaterThan(Math.floor(RUNS_PER_OPERATION / 32));
   }, 420_000); // every operation of the document (15 by now) x RUNS_PER_OPERATION: ~150 s alone on 2 busy cores
 });
