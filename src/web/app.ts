@@ -23,7 +23,7 @@ import { requestLogging } from './request-logging.js';
 import { requestText } from './request-text.js';
 import { clientErrorHandler, protocolRequirements } from './http-parser-errors.js';
 import { SECURITY_HEADERS, securityHeaders } from './security-headers.js';
-import { validatorCompiler } from './validator-compiler.js';
+import { LazySchemaCompilers } from './schema-compilers.js';
 import { DEFAULT_GALLERY_DIR, galleryPage } from './gallery-page.js';
 import { apiKeyRoutes } from './routes/api-key-routes.js';
 import { generationOptionsRoutes } from './routes/generation-options-routes.js';
@@ -84,6 +84,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
  */
 export async function buildApp(services: AppServices, options: AppOptions): Promise<FastifyInstance> {
   let appLog: FastifyBaseLogger | undefined;
+  const compilers = new LazySchemaCompilers();
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -98,13 +99,16 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     clientErrorHandler: clientErrorHandler(SECURITY_HEADERS, () => appLog!),
     // A missing Host is refused by our hook, as a problem, instead of by Node with a bare 400.
     http: { requireHostHeader: false },
+    // Serialisers and validators are compiled on each route's first use (see schema-compilers.ts).
+    schemaController: { compilersFactory: { buildSerializer: compilers.buildSerializer } },
   });
   appLog = app.log;
   // TypeBox validates with the same compiled schemas the services use: unknown properties are
   // rejected (Ajv's Fastify defaults drop them) and body values are never coerced, while
   // querystring and path values are converted from strings (path parameters that are strings
   // already are not; see validator-compiler.ts).
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(compilers.validatorCompiler);
+  app.decorate('compileSchemas', () => compilers.compileAll());
   // JSON is the only body the API takes; Fastify's built-in text/plain parser would turn a text body
   // into a string that fails validation with 400 instead of the 415 the API promises.
   app.removeContentTypeParser('text/plain');

@@ -5,6 +5,11 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The logger of the two request lines (web/request-logging.ts): the app's, without redaction. */
     requestLines: FastifyBaseLogger;
+    /**
+     * Compiles every route validator and response serialiser not compiled yet (they are compiled on
+     * first use: web/schema-compilers.ts) and returns how many. Throws on an invalid schema.
+     */
+    compileSchemas(): number;
   }
 
   interface FastifyRequest {
