@@ -69,3 +69,19 @@ describe('the import graph of src/', () => {
     expect(importViolations(src).map((v) => v.rule)).toEqual(['src/service/ holds only feature rooms']);
   });
 });
+
+describe('the test suite', () => {
+  // vitest runs files with isolate: false (vitest.config.ts): a module replaced by vi.mock in one file
+  // would be the real one, or a stale mock, depending on which file its worker ran first.
+  it('replaces no module with vi.mock or vi.doMock (tests pass spies in instead)', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const tests = resolve(SRC, '..', 'test');
+    const files = (await readdir(tests, { recursive: true })).filter((name) => name.endsWith('.ts'));
+    const mocking: string[] = [];
+    const call = ['vi', 'mock'].join('.') + '(|' + ['vi', 'doMock'].join('.') + '(';
+    const pattern = new RegExp(call.replace(/[.(]/g, '\\$&'));
+    for (const name of files) if (pattern.test(await readFile(join(tests, name), 'utf8'))) mocking.push(name);
+    expect(files.length).toBeGreaterThan(50);
+    expect(mocking).toEqual([]);
+  });
+});

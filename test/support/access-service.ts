@@ -12,7 +12,12 @@ export const CLIENT = '192.0.2.10';
  */
 export function accessServiceOver(
   users: UserRepository,
-  options: { credentialCacheTtlMs?: number; authFailureLimit?: number; authFailureWindowMs?: number } = {},
+  options: {
+    credentialCacheTtlMs?: number;
+    authFailureLimit?: number;
+    authFailureWindowMs?: number;
+    verifyPassword?: (password: string, encoded: string) => Promise<boolean>;
+  } = {},
 ): AccessService {
   return new AccessService({
     users,
@@ -21,5 +26,6 @@ export function accessServiceOver(
     credentialCache: new CredentialCache(options.credentialCacheTtlMs ?? 60_000),
     failureLimiter: new AuthFailureLimiter({ limit: options.authFailureLimit ?? 1_000_000, windowMs: options.authFailureWindowMs ?? 60_000 }),
     scrypt: TEST_SCRYPT,
+    ...(options.verifyPassword && { verifyPassword: options.verifyPassword }),
   });
 }

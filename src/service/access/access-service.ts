@@ -30,6 +30,8 @@ export interface AccessServiceDeps {
    */
   publishEviction?: (username: string) => Promise<void>;
   scrypt?: ScryptParams;
+  /** Checks a password against a stored hash: password-hasher's `verifyPassword` (scrypt) unless given, e.g. a test's spy. */
+  verifyPassword?: (password: string, encoded: string) => Promise<boolean>;
   now?: () => Date;
 }
 
@@ -69,6 +71,7 @@ export class AccessService {
   readonly #publishEviction: ((username: string) => Promise<void>) | undefined;
   readonly #scrypt: ScryptParams;
   readonly #now: () => Date;
+  readonly #verifyPassword: (password: string, encoded: string) => Promise<boolean>;
   // Verified against when the username is unknown, so that case costs one scrypt like a wrong password.
   #decoyHash: Promise<string> | undefined;
   // Attempts running now, by cache epoch, client address and credentials: a burst of requests with the
@@ -83,6 +86,7 @@ export class AccessService {
     this.#limiter = deps.failureLimiter;
     this.#scrypt = deps.scrypt ?? DEFAULT_SCRYPT;
     this.#now = deps.now ?? (() => new Date());
+    this.#verifyPassword = deps.verifyPassword ?? verifyPassword;
     this.#publishEviction = deps.publishEviction;
   }
 
@@ -174,7 +178,7 @@ export class AccessService {
     const found = await this.#users.findByUsername(username);
     this.#decoyHash ??= hashPassword(randomBytes(16).toString('hex'), this.#scrypt);
     const hash = found?.passwordHash ?? (await this.#decoyHash);
-    const matches = await verifyPassword(password, hash);
+    const matches = await this.#verifyPassword(password, hash);
     if (found === undefined || !matches) throw new AuthenticationError('The username or password is wrong');
     this.#cache.set(credentialKey, found.user, epoch);
     return found.user;

@@ -1,16 +1,12 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthenticationError, ConstraintViolationError, DataValidationError, RecordNotFoundError } from '../../../src/core/errors.js';
-import * as hasher from '../../../src/service/access/password-hasher.js';
+import { verifyPassword as scryptVerify } from '../../../src/service/access/password-hasher.js';
 import type { AccessService } from '../../../src/service/access/index.js';
 import { accessServiceOver, CLIENT } from '../../support/access-service.js';
 import { InMemoryUserRepository } from '../../support/fakes.js';
 
-// The real scrypt functions, wrapped so tests can see which hash each check ran against.
-vi.mock('../../../src/service/access/password-hasher.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../src/service/access/password-hasher.js')>();
-  return { ...real, verifyPassword: vi.fn(real.verifyPassword), hashPassword: vi.fn(real.hashPassword) };
-});
-const verifyPassword = vi.mocked(hasher.verifyPassword);
+// The real scrypt check, wrapped so tests can see which hash each check ran against.
+const verifyPassword = vi.fn(scryptVerify);
 
 const PASSWORD = 'correct horse battery';
 
@@ -20,7 +16,7 @@ let service: AccessService;
 beforeEach(async () => {
   verifyPassword.mockClear();
   users = new InMemoryUserRepository();
-  service = accessServiceOver(users, { credentialCacheTtlMs: 60_000 });
+  service = accessServiceOver(users, { credentialCacheTtlMs: 60_000, verifyPassword });
   await service.addUser('alice', PASSWORD);
   users.lookups = 0;
 });
@@ -68,7 +64,7 @@ describe('AccessService.authenticate', () => {
   });
 
   it('re-verifies every time when the cache is disabled', async () => {
-    const uncached = accessServiceOver(users, { credentialCacheTtlMs: 0 });
+    const uncached = accessServiceOver(users, { credentialCacheTtlMs: 0, verifyPassword });
     await uncached.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD });
     await uncached.authenticate(CLIENT, { scheme: 'basic', username: 'alice', password: PASSWORD });
     expect(verifyPassword).toHaveBeenCalledTimes(2);
