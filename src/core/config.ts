@@ -301,6 +301,13 @@ function trustProxy(env: Env): boolean | string {
 }
 
 /**
+ * OPENAI_IMAGE_MODEL when unset. OpenAI's deprecations page retires gpt-image-1 (2026-10-23) and then
+ * gpt-image-1-mini, gpt-image-1.5 and chatgpt-image-latest, all in favour of gpt-image-2; the older
+ * models stay selectable for providers that still serve them.
+ */
+export const DEFAULT_OPENAI_IMAGE_MODEL = 'gpt-image-2';
+
+/**
  * Reads and validates the whole configuration from the environment. Pure: the caller loads `.env`
  * into the environment first. Throws ConfigurationError naming the offending variable.
  */
@@ -317,7 +324,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (imageSize !== undefined && !IMAGE_SIZE_PATTERN.test(imageSize)) {
     throw new ConfigurationError(`IMAGE_SIZE must look like 1024x1024, got "${imageSize}"`);
   }
-  const model = present(env, 'OPENAI_IMAGE_MODEL') ?? 'gpt-image-1';
+  const model = present(env, 'OPENAI_IMAGE_MODEL') ?? DEFAULT_OPENAI_IMAGE_MODEL;
   const listed = present(env, 'OPENAI_IMAGE_MODELS')?.split(',').map((name) => name.trim()).filter((name) => name !== '');
   if (listed !== undefined && listed.some((name) => !/^[A-Za-z0-9._:-]{1,100}$/.test(name))) {
     throw new ConfigurationError('OPENAI_IMAGE_MODELS must be a comma-separated list of model names');
