@@ -25,6 +25,8 @@ export async function createOpenAITestApp(fake: FakeOpenAIServer, options: OpenA
     OPENAI_API_KEY: TEST_OPENAI_KEY,
     OPENAI_BASE_URL: fake.url,
     OPENAI_TIMEOUT_MS: '2000',
+    // The suites' hand-computed usage and costs are for gpt-image-1 (not the server's default).
+    OPENAI_IMAGE_MODEL: 'gpt-image-1',
     ...options.env,
   };
   const generator = await createGenerator(loadConfig(env), options.logger);
