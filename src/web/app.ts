@@ -99,15 +99,15 @@ export async function buildApp(services: AppServices, options: AppOptions): Prom
     clientErrorHandler: clientErrorHandler(SECURITY_HEADERS, () => appLog!),
     // A missing Host is refused by our hook, as a problem, instead of by Node with a bare 400.
     http: { requireHostHeader: false },
-    // Serialisers and validators are compiled on each route's first use (see schema-compilers.ts).
-    schemaController: { compilersFactory: { buildSerializer: compilers.buildSerializer } },
+    // Serialisers and validators are compiled on each route's first use, validators by TypeBox in
+    // every plugin (see schema-compilers.ts and the comment on validation below).
+    schemaController: { compilersFactory: { buildValidator: compilers.buildValidator, buildSerializer: compilers.buildSerializer } },
   });
   appLog = app.log;
   // TypeBox validates with the same compiled schemas the services use: unknown properties are
   // rejected (Ajv's Fastify defaults drop them) and body values are never coerced, while
   // querystring and path values are converted from strings (path parameters that are strings
   // already are not; see validator-compiler.ts).
-  app.setValidatorCompiler(compilers.validatorCompiler);
   app.decorate('compileSchemas', () => compilers.compileAll());
   // JSON is the only body the API takes; Fastify's built-in text/plain parser would turn a text body
   // into a string that fails validation with 400 instead of the 415 the API promises.

@@ -1,9 +1,10 @@
 import SerializerSelector from '@fastify/fast-json-stringify-compiler';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifySchemaCompiler, FastifyServerOptions } from 'fastify';
 import type { TSchema } from 'typebox';
 import { validatorCompiler } from './validator-compiler.js';
 
 type Compiled = (input: unknown) => unknown;
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
 
 /**
  * The app's schema compilers, which compile each route's validator and response serialiser on the
@@ -25,9 +26,19 @@ export class LazySchemaCompilers {
     return (route) => this.#onFirstCall(() => compile(route)) as SerializerSelector.Serializer;
   };
 
-  /** For `app.setValidatorCompiler`: `validatorCompiler` (TypeBox), on first use. */
+  /** `validatorCompiler` (TypeBox), on first use. */
   readonly validatorCompiler: FastifySchemaCompiler<TSchema> = (route) =>
     this.#onFirstCall(() => validatorCompiler(route) as Compiled) as ReturnType<FastifySchemaCompiler<TSchema>>;
+
+  /**
+   * For `Fastify({ schemaController: { compilersFactory: { buildValidator } } })`: `validatorCompiler`
+   * in every encapsulated context. Why a factory and not `app.setValidatorCompiler`: a plugin that
+   * adds a schema of its own (`instance.addSchema`, as the /v1 routes do) gets a new schema
+   * controller, which builds its validator from the factory, so it fell back to Fastify's Ajv with
+   * its defaults: unknown properties dropped and `"prompt": 123` coerced to the text "123".
+   */
+  // Fastify types this factory's compiler as Ajv's; it calls any schema compiler the same way.
+  readonly buildValidator = ((): FastifySchemaCompiler<TSchema> => this.validatorCompiler) as unknown as NonNullable<CompilersFactory['buildValidator']>;
 
   /**
    * Compiles every validator and serialiser not compiled yet and returns how many it compiled.

@@ -91,6 +91,20 @@ describe('pixyproxy through the openai SDK', () => {
     expect(error).toMatchObject({ param: 'output_compression' });
   });
 
+  // As OpenAI refuses an unrecognised argument, and as POST /image validates: nothing is dropped or
+  // converted on the way (the /v1 routes once fell back to Ajv's defaults, which did both).
+  it.each([
+    [{ prompt: 'x', quality_boost: true }, 'quality_boost'],
+    [{ prompt: 123 }, 'prompt'],
+    [{ prompt: 'x', n: '2' }, 'n'],
+  ])('raises BadRequestError for %j instead of dropping or converting a field, and makes no image', async (body, param) => {
+    const before = (await s.t.app.inject({ url: '/image' })).json<ImageDetail[]>().length;
+    const error = await s.client.images.generate(body as unknown as OpenAI.Images.ImageGenerateParamsNonStreaming).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toMatchObject({ status: 400, param, code: 'invalid_value' });
+    expect((await s.t.app.inject({ url: '/image' })).json<ImageDetail[]>()).toHaveLength(before);
+  });
+
   it('passes the options to the generator as POST /image does', async () => {
     const [image] = (await s.client.images.generate({ prompt: 'small and jpeg', size: '48x32', output_format: 'jpeg' })).data!;
     const detail = (await s.t.app.inject({ url: `/image/${guidOf(image!)}` })).json<ImageDetail>();
