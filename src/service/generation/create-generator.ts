@@ -2,6 +2,7 @@ import type { Config } from '../../core/config.js';
 import { ConfigurationError } from '../../core/errors.js';
 import type { ImageGenerator } from './image-generator.js';
 import type { ServiceLogger } from '../../core/service-logger.js';
+import { familyRulesOf } from './image-options.js';
 import { LocalImageGenerator } from './local-generator.js';
 
 function dimensions(size: string | undefined): { width?: number; height?: number } {
@@ -11,11 +12,16 @@ function dimensions(size: string | undefined): { width?: number; height?: number
 }
 
 /**
- * The configured generator. Throws ConfigurationError (naming the variable) when the OpenAI settings
- * cannot work, e.g. an IMAGE_SIZE the model does not offer, so the process fails at start-up.
+ * The configured generator. Throws ConfigurationError (naming the variable) when the settings cannot
+ * work, e.g. an IMAGE_SIZE the model (or the local generator) does not make, so the process fails at
+ * start-up instead of making images of a size a create could not ask for.
  */
 export async function createGenerator(config: Config, log?: ServiceLogger): Promise<ImageGenerator> {
-  if (config.generator === 'local') return new LocalImageGenerator(dimensions(config.imageSize));
+  if (config.generator === 'local') {
+    const problem = config.imageSize === undefined ? undefined : familyRulesOf('local')!.sizeProblem(config.imageSize);
+    if (problem !== undefined) throw new ConfigurationError(`IMAGE_SIZE "${config.imageSize}" does not fit the local generator: it ${problem}`);
+    return new LocalImageGenerator(dimensions(config.imageSize));
+  }
   const { apiKey } = config.openai;
   // loadConfig already refuses this; repeated so the generator never starts without a key.
   if (apiKey === undefined) throw new ConfigurationError('IMAGE_GENERATOR=openai needs OPENAI_API_KEY to be set');

@@ -26,6 +26,16 @@ describe('choosing the image generator', () => {
     expect((await generatorFor({ OPENAI_API_KEY: KEY, IMAGE_GENERATOR: 'local' })).name).toBe('local');
   });
 
+  it.each(['10x10', '4096x4096', '16x2049'])('refuses IMAGE_SIZE %s for the local generator at start-up, as a create would', async (size) => {
+    const attempt = generatorFor({ IMAGE_SIZE: size });
+    await expect(attempt).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(attempt).rejects.toThrow(new RegExp(`IMAGE_SIZE "${size}" does not fit the local generator: it must have a width and height from 16 to 2048`));
+  });
+
+  it.each(['16x16', '2048x2048', '1024x768'])('accepts IMAGE_SIZE %s for the local generator', async (size) => {
+    await expect(generatorFor({ IMAGE_SIZE: size })).resolves.toMatchObject({ name: 'local' });
+  });
+
   it.each([
     ['dall-e-2', '1024x1792'],
     ['dall-e-3', '512x512'],
