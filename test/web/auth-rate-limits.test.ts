@@ -85,11 +85,17 @@ describe('POST /image rate limit', () => {
     expect((await create(basicHeader('bob', 'bob password 123'))).statusCode).toBe(201);
   });
 
-  it('does not count requests refused by validation', async () => {
+  it.each([
+    ['the request schema', { prompt: '' }],
+    ["the model's option rules", { prompt: 'x', size: '8x8' }],
+    ["the model's option rules", { prompt: 'x', model: 'dall-e-3' }],
+  ])('does not count requests refused by %s', async (_, body) => {
     for (let i = 0; i < 3; i++) {
-      const bad = await t.app.inject({ method: 'POST', url: '/image', headers: { authorization: alice }, payload: { prompt: '' } });
+      const bad = await t.app.inject({ method: 'POST', url: '/image', headers: { authorization: alice }, payload: body });
       expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ error: 'DataValidationError' });
     }
+    expect((await create(alice)).statusCode).toBe(201);
     expect((await create(alice)).statusCode).toBe(201);
   });
 });

@@ -153,6 +153,14 @@ describe('pixyproxy configured differently, through the openai SDK', () => {
     expect(Number((error as RateLimitError).headers?.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('does not count a request refused for its options against the create limit', async () => {
+    s = await serve({ env: { CREATE_RATE_LIMIT: '1' } });
+    for (let i = 0; i < 3; i++) {
+      await expect(s.client.images.generate({ prompt: 'x', size: '8x8' })).rejects.toMatchObject({ status: 400, param: 'size' });
+    }
+    expect((await s.client.images.generate({ prompt: 'the one allowed' })).data).toHaveLength(1);
+  });
+
   it('shares one create budget per user with POST /image: creates on either API use up the other', async () => {
     const served = await serve({ env: { CREATE_RATE_LIMIT: '2' } });
     s = served;

@@ -46,6 +46,8 @@ export type CreateResponse =
  * per model and the quota hold, so `Prefer: respond-async` answers their 4xx instead of a 202.
  */
 export interface CreateAdmission {
+  /** The options for the chosen model only; holds nothing. @throws DataValidationError (400) */
+  checkOptions(command: CreateImageCommand): void;
   /** @throws DataValidationError (400), QuotaExceededError (429), DBConnectionError (503) */
   admit(author: User, command: CreateImageCommand): Promise<Reservation | undefined>;
   /** Lifts the hold of a create whose job was not accepted; never throws. */
@@ -97,6 +99,16 @@ export class ImageCreationService {
    *   (409); QuotaExceededError (429); ServiceUnavailableError (503, queue full or Redis down) and
    *   DBConnectionError (503). A job's own failure is a `failed` response, not a throw.
    */
+  /**
+   * The per-model option rules `create` applies first, alone: for the routes to run before they
+   * count a create against CREATE_RATE_LIMIT, so a create refused for its options (400) does not
+   * use up the allowance (docs/API.md, "Rate limits"). Pure: no database, no hold.
+   * @throws DataValidationError (400) naming each bad field under `/body`
+   */
+  checkOptions(command: CreateImageCommand): void {
+    this.#admission.checkOptions(command);
+  }
+
   async create(request: CreateRequest): Promise<CreateResponse> {
     const { command } = request;
     const data: GenerationJobData = { id: randomUUID(), author: request.author.username, ...command };

@@ -62,6 +62,11 @@ export class PrivateImageService {
    * @throws DataValidationError (400) for options the model does not take, before anything is held;
    *   QuotaExceededError (429) with Retry-After; DBConnectionError (503)
    */
+  /** The options of a create for its model, as `admit` checks them first. @throws DataValidationError (400) */
+  checkOptions(command: CreateImageCommand, at = '/body'): void {
+    resolveImageOptions(command.options, command.prompt, this.#models, at);
+  }
+
   async admit(author: User, command: CreateImageCommand, at = '/body'): Promise<Reservation | undefined> {
     const options = resolveImageOptions(command.options, command.prompt, this.#models, at);
     return this.#metering?.reserve(author.username, options, command.prompt);

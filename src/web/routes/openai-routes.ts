@@ -153,8 +153,9 @@ export async function openAIRoutes(instance: FastifyInstance, opts: OpenAIRoutes
   app.post(
     '/images/generations',
     {
-      // The same per-user budget as POST /image: one user, one allowance.
-      preHandler: opts.createRateLimit,
+      // The same per-user budget as POST /image: one user, one allowance, counted once the body and
+      // its options for the model have passed.
+      preHandler: [async (request) => opts.creation.checkOptions(commandOf(request.body as OpenAIImageGenerate)), opts.createRateLimit],
       schema: {
         operationId: 'createOpenAIImages',
         tags: ['openai'],

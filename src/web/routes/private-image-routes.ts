@@ -73,9 +73,9 @@ export async function privateImageRoutes(instance: FastifyInstance, opts: Privat
   app.post(
     '/',
     {
-      // Every create may cost money at the provider: counted per user, after auth and body
-      // validation, so only requests that would really generate use up the allowance.
-      preHandler: opts.createRateLimit,
+      // Every create may cost money at the provider: counted per user, after auth, body validation
+      // and the model's option rules, so only requests that would really generate use up the allowance.
+      preHandler: [async (request) => opts.creation.checkOptions(createImageCommand(request.body)), opts.createRateLimit],
       schema: {
         operationId: 'createImage',
         tags: ['images'],
