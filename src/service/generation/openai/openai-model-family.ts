@@ -15,7 +15,7 @@ export function modelFamilyOf(model: string, size: string | undefined, allowedMo
     if (rules === undefined || rules.name === 'local') {
       const variable = allowed === model ? 'OPENAI_IMAGE_MODEL' : 'OPENAI_IMAGE_MODELS';
       throw new ConfigurationError(
-        `${variable} "${allowed}" is not supported: use gpt-image-2 (or another gpt-image-* model), dall-e-3 or dall-e-2`,
+        `${variable} "${allowed}" is not supported: use gpt-image-2 (or another gpt-image-* model), chatgpt-image-latest, dall-e-3 or dall-e-2`,
       );
     }
   }
