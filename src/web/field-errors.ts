@@ -1,9 +1,8 @@
 import type { FieldError } from '../core/errors.js';
+import { TEXT_PATTERNS } from '../core/models/image.js';
 
-const FRIENDLY: Record<string, string> = {
-  pattern: 'must not be blank or contain control characters',
-  additionalProperties: 'is not an allowed property',
-};
+const NOT_BLANK_MESSAGE = 'must not be blank or contain control characters';
+const NOT_ALLOWED_MESSAGE = 'is not an allowed property';
 
 interface SchemaIssue {
   keyword: string;
@@ -24,14 +23,25 @@ export function fieldErrorsOf(issues: Iterable<SchemaIssue>, root: string): Fiel
     const params = issue.params as { additionalProperties?: string[]; requiredProperties?: string[]; missingProperty?: string };
     const missing = params.requiredProperties ?? (params.missingProperty !== undefined ? [params.missingProperty] : []);
     if (issue.keyword === 'additionalProperties' && params.additionalProperties?.length) {
-      for (const name of params.additionalProperties) errors.push({ path: `${root}${issue.instancePath}/${name}`, message: FRIENDLY['additionalProperties']! });
+      for (const name of params.additionalProperties) errors.push({ path: `${root}${issue.instancePath}/${name}`, message: NOT_ALLOWED_MESSAGE });
     } else if (issue.keyword === 'required' && missing.length) {
       for (const name of missing) errors.push({ path: `${root}${issue.instancePath}/${name}`, message: 'is required' });
     } else {
-      errors.push({ path: `${root}${issue.instancePath}`, message: FRIENDLY[issue.keyword] ?? issue.message });
+      errors.push({ path: `${root}${issue.instancePath}`, message: messageOf(issue) });
     }
   }
   return errors;
+}
+
+/**
+ * A pattern refusal in words: the text rule for the text patterns, otherwise the pattern itself
+ * (a `size` of "big" must match `^(auto|[1-9]...)$`, not "must not be blank").
+ */
+function messageOf(issue: SchemaIssue): string {
+  if (issue.keyword !== 'pattern') return issue.message;
+  const { pattern } = issue.params as { pattern?: unknown };
+  if (typeof pattern !== 'string' || TEXT_PATTERNS.has(pattern)) return NOT_BLANK_MESSAGE;
+  return `must match the pattern ${pattern}`;
 }
 
 /** One sentence summarising field errors, for `detail`. */

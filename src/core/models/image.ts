@@ -18,6 +18,12 @@ const NOT_BLANK = '\\S';
 // required visible character is itself kept out of the control range (`\S` alone would admit one).
 const TAG_PATTERN = '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$';
 
+/**
+ * The patterns whose only rule is "not blank, no control characters" (prompts, tags, the tag and author
+ * filters): a refusal by one of them is worded as that rule; any other pattern is named as it is.
+ */
+export const TEXT_PATTERNS: ReadonlySet<string> = new Set([NOT_BLANK, TAG_PATTERN]);
+
 export const PromptSchema = Type.String({
   minLength: 1,
   maxLength: PROMPT_MAX_LENGTH,
